@@ -1,0 +1,118 @@
+//! Audit entries and their canonical bytes.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// How a request or action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Done.
+    Ok,
+    /// Refused (authentication, authorisation, rate, validation).
+    Refused,
+    /// Failed inside the gateway.
+    Error,
+}
+
+impl Outcome {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Refused => "refused",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// What the caller tells the log. Nothing personal: ids, field names,
+/// counts and keyed subject references only.
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    /// The partner id, when the certificate mapped to one.
+    pub partner: Option<String>,
+    /// SHA-256 of the client certificate.
+    pub cert_sha256: Option<String>,
+    /// The action (`list.upload`, `outbox.download`, `request`…).
+    pub action: String,
+    /// HTTP method and matched route, for requests.
+    pub route: Option<String>,
+    /// HTTP status answered.
+    pub status: Option<u16>,
+    /// Object ids concerned (list, file, return…).
+    pub objects: Vec<String>,
+    /// Names of the fields disclosed or received.
+    pub fields: Vec<String>,
+    /// Rows concerned.
+    pub rows: Option<u64>,
+    /// Keyed household references (see `Pseudonymiser::subject_ref`).
+    pub subjects: Vec<String>,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// A stable reason code for refusals and errors.
+    pub reason: Option<String>,
+    /// The request id, to join entries of one request.
+    pub request_id: Option<String>,
+}
+
+impl AuditRecord {
+    /// A record for `action` with everything else empty.
+    pub fn new(action: impl Into<String>, outcome: Outcome) -> AuditRecord {
+        AuditRecord {
+            partner: None,
+            cert_sha256: None,
+            action: action.into(),
+            route: None,
+            status: None,
+            objects: Vec::new(),
+            fields: Vec::new(),
+            rows: None,
+            subjects: Vec::new(),
+            outcome,
+            reason: None,
+            request_id: None,
+        }
+    }
+}
+
+/// The canonical form hashed into the log: field order fixed by this
+/// struct, JSON without spaces.
+#[derive(Serialize)]
+pub(super) struct CanonicalEntry<'a> {
+    pub v: u8,
+    pub seq: i64,
+    pub at: String,
+    pub partner: Option<&'a str>,
+    pub cert_sha256: Option<&'a str>,
+    pub action: &'a str,
+    pub route: Option<&'a str>,
+    pub status: Option<u16>,
+    pub objects: &'a [String],
+    pub fields: &'a [String],
+    pub rows: Option<u64>,
+    pub subjects: usize,
+    pub subjects_sha256: String,
+    pub outcome: Outcome,
+    pub reason: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+}
+
+/// SHA-256 over the sorted subject references, one per line: commits the
+/// entry to its `audit_subjects` rows.
+pub(super) fn subjects_digest(sorted: &[String]) -> String {
+    let mut h = Sha256::new();
+    for s in sorted {
+        h.update(s.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+/// RFC 6962 §2.1 leaf hash: SHA-256(0x00 || entry).
+pub fn leaf_hash(entry: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([0x00]);
+    h.update(entry);
+    h.finalize().into()
+}

@@ -1,0 +1,17 @@
+//! The access log: one entry per request, allowed or refused, and per file
+//! produced, downloaded or acknowledged, written in the same transaction as
+//! the action it records.
+//!
+//! An entry says who (partner, certificate fingerprint), when, what (action,
+//! route, object ids, names of the fields disclosed, row count), a keyed
+//! reference to each household concerned (kept in `audit_subjects`, with
+//! their count and SHA-256 committed in the entry) and the outcome — never
+//! the personal data itself. Entries are numbered without gaps and each is
+//! stored with its RFC 6962 leaf hash, so the Merkle tree and signed
+//! checkpoints are computed over the stored rows as they are.
+
+mod entry;
+mod log;
+
+pub use entry::{AuditRecord, Outcome, leaf_hash};
+pub use log::{AuditError, append, entries_since};

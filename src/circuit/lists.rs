@@ -1,0 +1,268 @@
+//! A monthly list arrives: validate it whole, pseudonymise and seal each
+//! case, route the views the policy sends on acceptance (the `enrichment`
+//! file for the enricher), all in one transaction with its audit entries.
+
+use super::{Actor, CircuitError};
+use crate::app::App;
+use crate::audit::{self, Outcome};
+use crate::config::{Partner, Role, View, ViewRows};
+use crate::domain::Period;
+use crate::export::{TableWriter, envelope};
+use crate::ingest::{self, CdpRow, ListFile};
+use crate::pseudo::household_identity;
+use crate::store::{Tx, lists, outbox};
+use crate::util::{new_id, now_ms, sha256_hex};
+use std::sync::Arc;
+
+/// Rows per insert statement and per unit of work between awaits.
+const CHUNK: usize = 400;
+
+/// The answer to an upload (CONTRACT.md `POST /v1/lists`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ListReceipt {
+    /// The list.
+    pub list_id: String,
+    /// Its period.
+    pub period: String,
+    /// Cases stored.
+    pub rows: i64,
+    /// SHA-256 of the content.
+    pub sha256: String,
+}
+
+/// Whether the upload created the list or found it already there.
+#[derive(Debug, Clone)]
+pub enum ListOutcome {
+    /// New list stored and routed.
+    Created(ListReceipt),
+    /// The same content was already stored: nothing done.
+    Duplicate(ListReceipt),
+}
+
+/// The files being built for one view's recipient.
+struct Route {
+    partner: Arc<Partner>,
+    writer: TableWriter,
+    tokens: Vec<(String, String)>,
+    subjects: Vec<String>,
+}
+
+/// Accepts a list's plaintext (CSV or XLSX). The caller holds the `source`
+/// role. Applied whole or not at all.
+pub async fn accept_list(
+    app: &App,
+    actor: &Actor,
+    period: Period,
+    plaintext: Vec<u8>,
+) -> Result<ListOutcome, CircuitError> {
+    let sha256 = sha256_hex(&plaintext);
+    let limits = app.config.gateway.limits.clone();
+    // Parsing and validation are CPU work: off the async threads.
+    let (file, rows) = tokio::task::spawn_blocking(move || {
+        let file = ingest::read_list(
+            &plaintext,
+            &ingest::Limits {
+                max_rows: limits.max_rows,
+                max_cell_chars: limits.max_cell_chars,
+                max_xlsx_uncompressed_bytes: limits.max_xlsx_uncompressed_bytes,
+            },
+        )?;
+        let rows = file.validate()?;
+        Ok::<_, ingest::ListError>((file, rows))
+    })
+    .await
+    .expect("the validation task does not panic")?;
+
+    let mut tx = app.store.begin().await?;
+    if let Some(existing) = lists::by_sha256(&mut tx, &sha256).await? {
+        if existing.period != period.to_string() {
+            return Err(CircuitError::OtherPeriod {
+                list_id: existing.list_id,
+                period: existing.period,
+            });
+        }
+        let mut rec = actor.record("list.upload", Outcome::Ok);
+        rec.objects = vec![format!("list:{}", existing.list_id)];
+        rec.reason = Some("duplicate".into());
+        rec.rows = Some(0);
+        audit::append(&mut tx, &rec).await?;
+        tx.commit().await.map_err(crate::store::StoreError::from)?;
+        return Ok(ListOutcome::Duplicate(ListReceipt {
+            list_id: existing.list_id,
+            period: existing.period,
+            rows: existing.rows,
+            sha256,
+        }));
+    }
+    let list_id = new_id("lst");
+    let at = now_ms();
+    let meta = lists::ListMeta {
+        list_id: list_id.clone(),
+        period: period.to_string(),
+        source: actor.partner.id.clone(),
+        rows: rows as i64,
+        sha256: sha256.clone(),
+        format: file.format_name().to_owned(),
+        created_at: String::new(),
+    };
+    lists::insert(&mut tx, &meta, at).await?;
+    let subjects = store_and_route(app, &mut tx, &file, &list_id, period, actor, at).await?;
+
+    let mut rec = actor.record("list.upload", Outcome::Ok);
+    rec.objects = vec![format!("list:{list_id}")];
+    rec.fields = file.columns();
+    rec.rows = Some(rows as u64);
+    rec.subjects = subjects;
+    audit::append(&mut tx, &rec).await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    tracing::info!(list = %list_id, rows, period = %period, "list accepted");
+    Ok(ListOutcome::Created(ListReceipt {
+        list_id,
+        period: period.to_string(),
+        rows: rows as i64,
+        sha256,
+    }))
+}
+
+/// Second pass over the validated file: stores every case sealed and
+/// builds the files of the views sent on acceptance. Returns the audit
+/// subject references of the list's households.
+async fn store_and_route(
+    app: &App,
+    tx: &mut Tx,
+    file: &ListFile,
+    list_id: &str,
+    period: Period,
+    actor: &Actor,
+    at: i64,
+) -> Result<Vec<String>, CircuitError> {
+    let policy = &app.config.policy;
+    let view: &View = policy
+        .view("enrichment")
+        .expect("the policy loader requires an enrichment view");
+    let role: Role = policy.view_role(view);
+    let columns = view.columns();
+    let mut routes = Vec::new();
+    for partner in app.config.partners.with_role(role) {
+        routes.push(Route {
+            partner: partner.clone(),
+            writer: TableWriter::new(partner.format, &columns)?,
+            tokens: Vec::new(),
+            subjects: Vec::new(),
+        });
+    }
+    let mut all_subjects = Vec::new();
+    let mut rows = file.rows();
+    loop {
+        let chunk: Vec<CdpRow> = rows
+            .by_ref()
+            .take(CHUNK)
+            .map(|r| r.expect("validated in the first pass"))
+            .collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let mut cases = Vec::with_capacity(chunk.len());
+        for row in &chunk {
+            let case_id = new_id("cas");
+            let household = app.pseudo.household_token(&household_identity(
+                &row.nom,
+                &row.prenom,
+                row.code_postal.as_ref(),
+            ));
+            let subject = app.pseudo.subject_ref(&household);
+            let json = serde_json::to_vec(row).expect("a row serialises");
+            cases.push(lists::NewCase {
+                sealed: app.pseudo.seal(&case_id, &json),
+                case_id: case_id.clone(),
+                line: row.line as i64,
+                household,
+                subject: subject.clone(),
+                date_cdp: row.date_cdp.to_string(),
+                code_postal: row.code_postal.as_ref().to_owned(),
+                bailleur_type: row.bailleur_type.as_str().to_owned(),
+            });
+            for route in &mut routes {
+                if view.rows == ViewRows::Scope
+                    && !crate::policy::in_scope(policy, &route.partner, row)
+                {
+                    continue;
+                }
+                let token = app.pseudo.case_token(&route.partner.id, &case_id);
+                let cells: Vec<String> = view
+                    .fields
+                    .iter()
+                    .map(|f| crate::policy::cell(row, &token, f))
+                    .collect();
+                route.writer.write_row(cells.iter().map(String::as_str))?;
+                route.tokens.push((token, case_id.clone()));
+                route.subjects.push(subject.clone());
+            }
+            all_subjects.push(subject);
+        }
+        lists::insert_cases(tx, list_id, &cases, at).await?;
+    }
+    for route in routes {
+        emit_file(
+            tx,
+            route,
+            "enrichment",
+            period,
+            list_id,
+            &columns,
+            actor,
+            at,
+        )
+        .await?;
+    }
+    Ok(all_subjects)
+}
+
+/// Encrypts a built file to its partner, stores it with its tokens and
+/// audits its production.
+#[allow(clippy::too_many_arguments)]
+async fn emit_file(
+    tx: &mut Tx,
+    route: Route,
+    kind: &str,
+    period: Period,
+    list_id: &str,
+    columns: &[&str],
+    actor: &Actor,
+    at: i64,
+) -> Result<(), CircuitError> {
+    let rows = route.writer.rows();
+    let plain = route.writer.finish()?;
+    let body = envelope::seal(&plain, &route.partner.recipients)?;
+    let file_id = new_id("fil");
+    let fields: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
+    outbox::insert(
+        tx,
+        &outbox::NewFile {
+            file_id: file_id.clone(),
+            partner: route.partner.id.clone(),
+            kind: kind.to_owned(),
+            period: period.to_string(),
+            list_id: Some(list_id.to_owned()),
+            rows: rows as i64,
+            format: route.partner.format.as_str().to_owned(),
+            fields: fields.clone(),
+            body,
+        },
+        at,
+    )
+    .await?;
+    outbox::insert_tokens(tx, &route.partner.id, &file_id, &route.tokens, at).await?;
+    let mut rec = actor.record("file.produce", Outcome::Ok);
+    rec.objects = vec![
+        format!("file:{file_id}"),
+        format!("list:{list_id}"),
+        format!("to:{}", route.partner.id),
+        format!("kind:{kind}"),
+    ];
+    rec.fields = fields;
+    rec.rows = Some(rows as u64);
+    rec.subjects = route.subjects;
+    audit::append(tx, &rec).await?;
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! The workflow: what happens when a list arrives, when a partner fetches
+//! or acknowledges a file. Each step runs in one store transaction with its
+//! audit entries.
+
+mod actor;
+pub mod lists;
+pub mod outbox;
+
+pub use actor::Actor;
+
+/// A step failed. Partners see `code` and `message`; causes go to the log.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CircuitError {
+    /// The list file is unreadable or holds bad rows.
+    #[error(transparent)]
+    List(#[from] crate::ingest::ListError),
+    /// The same content was already received for another period.
+    #[error("this content was already received as list {list_id} for period {period}")]
+    OtherPeriod {
+        /// The earlier list.
+        list_id: String,
+        /// Its period.
+        period: String,
+    },
+    /// No such object for this caller.
+    #[error("not found")]
+    NotFound,
+    /// Storage.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Writing a file.
+    #[error(transparent)]
+    Write(#[from] crate::export::WriteError),
+    /// Encrypting a file.
+    #[error(transparent)]
+    Envelope(#[from] crate::export::envelope::EnvelopeError),
+}
+
+impl From<sqlx::Error> for CircuitError {
+    fn from(e: sqlx::Error) -> Self {
+        CircuitError::Store(e.into())
+    }
+}
+
+impl From<crate::audit::AuditError> for CircuitError {
+    fn from(e: crate::audit::AuditError) -> Self {
+        CircuitError::Store(e.into())
+    }
+}

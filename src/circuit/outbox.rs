@@ -1,0 +1,70 @@
+//! A partner lists, fetches and acknowledges its files. A partner never
+//! sees another partner's file: someone else's id answers "not found",
+//! exactly like an id that does not exist.
+
+use super::{Actor, CircuitError};
+use crate::app::App;
+use crate::audit::{self, Outcome};
+use crate::store::outbox::{self, FileMeta};
+use crate::util::now_ms;
+
+/// The caller's waiting files.
+pub async fn waiting(app: &App, actor: &Actor) -> Result<Vec<FileMeta>, CircuitError> {
+    let files = outbox::waiting(app.store.pool(), &actor.partner.id).await?;
+    let mut tx = app.store.begin().await?;
+    let mut rec = actor.record("outbox.list", Outcome::Ok);
+    rec.objects = files
+        .iter()
+        .map(|f| format!("file:{}", f.file_id))
+        .collect();
+    rec.rows = Some(files.len() as u64);
+    audit::append(&mut tx, &rec).await?;
+    tx.commit().await?;
+    Ok(files)
+}
+
+async fn owned(
+    tx: &mut crate::store::Tx,
+    actor: &Actor,
+    file_id: &str,
+) -> Result<FileMeta, CircuitError> {
+    match outbox::get(tx, file_id).await? {
+        Some(f) if f.partner == actor.partner.id => Ok(f),
+        _ => Err(CircuitError::NotFound),
+    }
+}
+
+/// The file's ciphertext, for its owner; the download is audited with the
+/// fields and households it discloses.
+pub async fn download(
+    app: &App,
+    actor: &Actor,
+    file_id: &str,
+) -> Result<(FileMeta, Vec<u8>), CircuitError> {
+    let mut tx = app.store.begin().await?;
+    let meta = owned(&mut tx, actor, file_id).await?;
+    let body = outbox::body(&mut tx, file_id).await?;
+    let mut rec = actor.record("outbox.download", Outcome::Ok);
+    rec.objects = vec![format!("file:{file_id}"), format!("kind:{}", meta.kind)];
+    rec.fields = meta.fields.split(',').map(String::from).collect();
+    rec.rows = Some(meta.rows as u64);
+    rec.subjects = outbox::subjects(&mut tx, file_id).await?;
+    audit::append(&mut tx, &rec).await?;
+    tx.commit().await?;
+    Ok((meta, body))
+}
+
+/// Acknowledges a file (idempotent).
+pub async fn ack(app: &App, actor: &Actor, file_id: &str) -> Result<(), CircuitError> {
+    let mut tx = app.store.begin().await?;
+    let meta = owned(&mut tx, actor, file_id).await?;
+    outbox::ack(&mut tx, file_id, now_ms()).await?;
+    let mut rec = actor.record("outbox.ack", Outcome::Ok);
+    rec.objects = vec![format!("file:{file_id}")];
+    if meta.acked {
+        rec.reason = Some("already_acknowledged".into());
+    }
+    audit::append(&mut tx, &rec).await?;
+    tx.commit().await?;
+    Ok(())
+}

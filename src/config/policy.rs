@@ -1,0 +1,237 @@
+//! `policy.toml`: territories and views. A view says, for one kind of file,
+//! which role receives it, which rows (all, or the partner's scope) and which
+//! fields, each with the purpose that justifies it and its transform.
+
+use super::{ConfigError, Partners, Role, read_toml};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Fields a view may draw from a case.
+pub const CASE_FIELDS: &[&str] = &[
+    "token",
+    "ref_cdp",
+    "date_cdp",
+    "nom",
+    "prenom",
+    "adresse",
+    "code_postal",
+    "commune",
+    "telephone",
+    "courriel",
+    "bailleur_type",
+    "bailleur_nom",
+    "montant_dette",
+    "loyer_mensuel",
+    "commissaire_justice",
+];
+
+/// Kinds of file the circuit produces.
+pub const VIEW_KINDS: &[&str] = &["enrichment", "concertation", "dossier"];
+
+/// How a field is transformed before it leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    /// As stored.
+    #[default]
+    Clear,
+    /// An amount replaced by a band (`< 1000`, `1000-2999`, `3000-4999`, `>= 5000`).
+    AmountBand,
+    /// A date replaced by its month (`AAAA-MM`).
+    Month,
+}
+
+/// Which rows a view holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewRows {
+    /// Every case of the list.
+    All,
+    /// Only the cases in the receiving partner's territory or landlord scope.
+    Scope,
+}
+
+/// One disclosed field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldRule {
+    /// Column name in the file (and case field it comes from).
+    pub name: String,
+    /// Why the recipient needs it (GDPR art. 5(1)(b)-(c)); required.
+    #[serde(default)]
+    pub purpose: String,
+    /// Transform applied.
+    #[serde(default)]
+    pub transform: Transform,
+}
+
+/// A view: one kind of file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct View {
+    /// What the file is for.
+    pub description: String,
+    /// The role that receives it.
+    pub to: String,
+    /// Which rows.
+    pub rows: ViewRows,
+    /// Which fields, in column order.
+    pub fields: Vec<FieldRule>,
+}
+
+impl View {
+    /// The column names, in order.
+    pub fn columns(&self) -> Vec<&str> {
+        self.fields.iter().map(|f| f.name.as_str()).collect()
+    }
+}
+
+/// A territory: the communes it covers (matched accent-, case- and
+/// punctuation-insensitively) and, optionally, postal codes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Territory {
+    /// Communes.
+    #[serde(default)]
+    pub communes: Vec<String>,
+    /// Postal codes, when a whole code belongs to the territory.
+    #[serde(default)]
+    pub postal_codes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    territories: BTreeMap<String, Territory>,
+    views: BTreeMap<String, View>,
+}
+
+/// The policy, checked.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Territories by name.
+    pub territories: BTreeMap<String, Territory>,
+    /// Views by kind.
+    pub views: BTreeMap<String, View>,
+}
+
+impl Policy {
+    /// Reads and checks `policy.toml` on its own.
+    pub fn load(path: &Path) -> Result<Policy, ConfigError> {
+        let raw: RawPolicy = read_toml(path)?;
+        for (kind, view) in &raw.views {
+            let key = |k: &str| format!("views.{kind}.{k}");
+            if !VIEW_KINDS.contains(&kind.as_str()) {
+                return Err(ConfigError::invalid(
+                    path,
+                    format!("views.{kind}"),
+                    "unknown kind of file",
+                    format!("use one of {}", VIEW_KINDS.join(", ")),
+                ));
+            }
+            if view.to.parse::<Role>().is_err() {
+                return Err(ConfigError::invalid(
+                    path,
+                    key("to"),
+                    format!("unknown role {:?}", view.to),
+                    "use source, enricher, member, referent, secretariat or dpo",
+                ));
+            }
+            if !view.fields.iter().any(|f| f.name == "token") {
+                return Err(ConfigError::invalid(
+                    path,
+                    key("fields"),
+                    "the view has no token field",
+                    "add { name = \"token\", purpose = \"…\" }: returns quote it",
+                ));
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for f in &view.fields {
+                let fkey = format!("views.{kind}.fields.{}", f.name);
+                if !CASE_FIELDS.contains(&f.name.as_str()) {
+                    return Err(ConfigError::invalid(
+                        path,
+                        fkey,
+                        "unknown field",
+                        format!("use one of {}", CASE_FIELDS.join(", ")),
+                    ));
+                }
+                if !seen.insert(f.name.as_str()) {
+                    return Err(ConfigError::invalid(
+                        path,
+                        fkey,
+                        "field listed twice",
+                        "list each field once",
+                    ));
+                }
+                if f.purpose.trim().is_empty() {
+                    return Err(ConfigError::invalid(
+                        path,
+                        fkey,
+                        "the field has no purpose",
+                        "add purpose = \"…\" saying why the recipient needs it, or remove the field",
+                    ));
+                }
+                let ok = match f.transform {
+                    Transform::Clear => true,
+                    Transform::AmountBand => {
+                        matches!(f.name.as_str(), "montant_dette" | "loyer_mensuel")
+                    }
+                    Transform::Month => f.name == "date_cdp",
+                };
+                if !ok {
+                    return Err(ConfigError::invalid(
+                        path,
+                        format!("{}.transform", f.name),
+                        "this transform does not apply to this field",
+                        "amount_band applies to amounts, month to date_cdp",
+                    ));
+                }
+            }
+        }
+        if !raw.views.contains_key("enrichment") {
+            return Err(ConfigError::invalid(
+                path,
+                "views.enrichment",
+                "missing",
+                "declare the view sent to the enricher when a list is accepted",
+            ));
+        }
+        Ok(Policy {
+            path: path.to_path_buf(),
+            territories: raw.territories,
+            views: raw.views,
+        })
+    }
+
+    /// Checks what depends on the partners: every view's role is held by
+    /// someone.
+    pub fn check_against(&self, partners: &Partners) -> Result<(), ConfigError> {
+        for (kind, view) in &self.views {
+            let role = self.view_role(view);
+            if partners.with_role(role).next().is_none() {
+                return Err(ConfigError::invalid(
+                    &self.path,
+                    format!("views.{kind}.to"),
+                    format!("no partner holds the role {:?}", view.to),
+                    "give a partner this role in partners.toml, or change the view",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The view for a kind of file.
+    pub fn view(&self, kind: &str) -> Option<&View> {
+        self.views.get(kind)
+    }
+
+    /// The role a view's files go to.
+    pub fn view_role(&self, view: &View) -> Role {
+        view.to.parse().expect("checked at load")
+    }
+}

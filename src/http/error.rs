@@ -1,0 +1,186 @@
+//! The API's one error type: JSON, always the same shape, a stable code
+//! (CONTRACT.md "Errors"). The public message never carries internals or
+//! personal data; causes of 500s go to the log only.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// One detail line (a bad row, a missing column).
+#[derive(Debug, Clone, Serialize)]
+pub struct Detail {
+    /// The line in the file, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// The column, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// An API error.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine code.
+    pub code: &'static str,
+    /// Human message.
+    pub message: String,
+    /// Details.
+    pub details: Vec<Detail>,
+    /// Seconds to wait, for 429.
+    pub retry_after: Option<u64>,
+}
+
+/// The error code of a response, for the audit layer.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
+impl ApiError {
+    /// A new error without details.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// 403 for a route outside the caller's roles.
+    pub fn forbidden_role(role: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "this route needs the role {role}, which your partner configuration does not hold"
+            ),
+        )
+    }
+
+    /// 404.
+    pub fn not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such resource for you",
+        )
+    }
+
+    /// 500, after logging the cause.
+    pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the gateway could not complete the request; nothing was stored",
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "<[Detail]>::is_empty")]
+    details: &'a [Detail],
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (
+            self.status,
+            Json(Body {
+                error: Inner {
+                    code: self.code,
+                    message: &self.message,
+                    details: &self.details,
+                },
+            }),
+        )
+            .into_response();
+        if let Some(s) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp.extensions_mut().insert(ErrorCode(self.code));
+        resp
+    }
+}
+
+impl From<crate::circuit::CircuitError> for ApiError {
+    fn from(e: crate::circuit::CircuitError) -> ApiError {
+        use crate::circuit::CircuitError as C;
+        use crate::ingest::{ListError, TableError};
+        match e {
+            C::List(ListError::InvalidRows(rows)) => {
+                let n = rows
+                    .iter()
+                    .map(|r| r.line)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len();
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_rows",
+                    format!(
+                        "{n} row{} invalid; nothing was stored",
+                        if n == 1 { " is" } else { "s are" }
+                    ),
+                );
+                err.details = rows
+                    .into_iter()
+                    .map(|r| Detail {
+                        line: Some(r.line),
+                        column: r.column,
+                        message: r.message,
+                    })
+                    .collect();
+                err
+            }
+            C::List(ListError::MissingColumns(cols)) => {
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "missing_columns",
+                    format!(
+                        "missing required columns: {}; nothing was stored",
+                        cols.join(", ")
+                    ),
+                );
+                err.details = cols
+                    .into_iter()
+                    .map(|c| Detail {
+                        line: Some(1),
+                        message: format!("{c} is required"),
+                        column: Some(c),
+                    })
+                    .collect();
+                err
+            }
+            C::List(ListError::Table(
+                t @ (TableError::TooManyRows { .. } | TableError::XlsxTooLarge { .. }),
+            )) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("{t}; nothing was stored"),
+            ),
+            C::List(other) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unreadable_file",
+                format!("{other}; nothing was stored"),
+            ),
+            C::OtherPeriod { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            C::NotFound => ApiError::not_found(),
+            other => ApiError::internal(&other),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The guard every request passes: the certificate must map to a partner
+//! (else 403), the partner must be within its rate (else 429 with
+//! `Retry-After`), the request must finish in time (else 408); and every
+//! answer that no step audited itself is written to the audit log here,
+//! before it leaves. If the log cannot be written, the answer is a 500:
+//! no access goes unrecorded.
+
+use super::HttpState;
+use super::caller::Peer;
+use super::error::{ApiError, ErrorCode};
+use crate::audit::{self, AuditRecord, Outcome};
+use crate::circuit::Actor;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use std::sync::Arc;
+
+/// Marks a response whose action wrote its own audit entries in its
+/// transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Audited;
+
+/// The middleware.
+pub async fn guard(State(st): State<Arc<HttpState>>, mut req: Request, next: Next) -> Response {
+    let request_id = crate::util::new_id("req");
+    let route = format!("{} {}", req.method(), req.uri().path());
+    let Some(peer) = req.extensions().get::<Peer>().cloned() else {
+        return ApiError::internal(&"request without TLS peer").into_response();
+    };
+    let mut rec = AuditRecord::new("request", Outcome::Ok);
+    rec.cert_sha256 = Some(peer.identity.sha256.clone());
+    rec.route = Some(route.clone());
+    rec.request_id = Some(request_id.clone());
+
+    let resp = match &peer.partner {
+        None => {
+            tracing::warn!(remote = %peer.remote, cert = %peer.identity.sha256, "valid certificate of no partner");
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "unknown_certificate",
+                "this certificate belongs to no partner of the gateway",
+            )
+            .into_response()
+        }
+        Some(partner) => {
+            rec.partner = Some(partner.id.clone());
+            match st.limiter.check_key(&partner.id) {
+                Err(not_until) => {
+                    let wait = not_until.wait_time_from(DefaultClock::default().now());
+                    let mut e = ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate_limited",
+                        "too many requests; retry after the delay in Retry-After",
+                    );
+                    e.retry_after = Some(wait.as_secs() + 1);
+                    e.into_response()
+                }
+                Ok(()) => {
+                    req.extensions_mut().insert(Actor {
+                        partner: partner.clone(),
+                        cert_sha256: peer.identity.sha256.clone(),
+                        request_id: request_id.clone(),
+                        route: route.clone(),
+                    });
+                    match tokio::time::timeout(st.request_timeout, next.run(req)).await {
+                        Ok(r) => r,
+                        Err(_) => ApiError::new(
+                            StatusCode::REQUEST_TIMEOUT,
+                            "timeout",
+                            "the request took too long; nothing was stored",
+                        )
+                        .into_response(),
+                    }
+                }
+            }
+        }
+    };
+    let mut resp = if resp.extensions().get::<Audited>().is_some() {
+        resp
+    } else {
+        let status = resp.status();
+        rec.status = Some(status.as_u16());
+        rec.outcome = if status.is_success() {
+            Outcome::Ok
+        } else if status.is_server_error() {
+            Outcome::Error
+        } else {
+            Outcome::Refused
+        };
+        rec.reason = resp.extensions().get::<ErrorCode>().map(|c| c.0.to_owned());
+        match write(&st, &rec).await {
+            Ok(()) => resp,
+            Err(e) => ApiError::internal(&e).into_response(),
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    tracing::info!(
+        request = %request_id,
+        partner = rec.partner.as_deref().unwrap_or("-"),
+        route = %route,
+        status = resp.status().as_u16(),
+        "answered"
+    );
+    resp
+}
+
+async fn write(st: &HttpState, rec: &AuditRecord) -> Result<(), crate::store::StoreError> {
+    let mut tx = st.app.store.begin().await?;
+    audit::append(&mut tx, rec).await?;
+    tx.commit().await?;
+    Ok(())
+}

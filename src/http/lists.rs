@@ -1,0 +1,122 @@
+//! `POST /v1/lists`, `GET /v1/lists`.
+
+use super::HttpState;
+use super::caller::Caller;
+use super::error::ApiError;
+use super::guard::Audited;
+use crate::circuit::lists::{ListOutcome, accept_list};
+use crate::config::Role;
+use crate::domain::Period;
+use crate::export::envelope;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// Media types a list may come in.
+pub const CSV: &str = "text/csv";
+/// XLSX.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// age.
+pub const AGE: &str = "application/age";
+
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct PeriodQuery {
+    period: Option<String>,
+}
+
+/// Reads a body up to the configured limit.
+pub(super) async fn read_body(st: &HttpState, body: Body) -> Result<Vec<u8>, ApiError> {
+    let limit = st.app.config.gateway.limits.max_body_bytes;
+    axum::body::to_bytes(body, limit)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body exceeds {limit} bytes (or was cut); nothing was stored"),
+            )
+        })
+}
+
+/// The media type, without parameters.
+pub(super) fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+pub(super) async fn upload(
+    State(st): State<Arc<HttpState>>,
+    caller: Caller,
+    q: Result<Query<PeriodQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(Role::Source)?;
+    let Query(q) =
+        q.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let period = q
+        .period
+        .as_deref()
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the period query parameter (AAAA-MM) is required",
+            )
+        })
+        .and_then(|p| {
+            Period::parse(p).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m))
+        })?;
+    let mt = media_type(&headers);
+    if ![CSV, XLSX, AGE].contains(&mt.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the list as {CSV}, {XLSX} or {AGE}"),
+        ));
+    }
+    let bytes = read_body(&st, body).await?;
+    let plaintext = if envelope::looks_like_age(&bytes) {
+        envelope::open(
+            &bytes,
+            &st.app.identity,
+            st.app.config.gateway.limits.max_body_bytes,
+        )
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "undecryptable", e.to_string()))?
+    } else if mt == AGE {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "undecryptable",
+            "the body is declared application/age but is not an age file",
+        ));
+    } else {
+        bytes
+    };
+    let outcome = accept_list(&st.app, actor, period, plaintext).await?;
+    let (status, receipt) = match outcome {
+        ListOutcome::Created(r) => (StatusCode::CREATED, r),
+        ListOutcome::Duplicate(r) => (StatusCode::OK, r),
+    };
+    let mut resp = (status, Json(receipt)).into_response();
+    resp.extensions_mut().insert(Audited);
+    Ok(resp)
+}
+
+pub(super) async fn index(
+    State(st): State<Arc<HttpState>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    caller.require_any(&[Role::Source, Role::Secretariat])?;
+    let lists = crate::store::lists::all(st.app.store.pool())
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(lists).into_response())
+}

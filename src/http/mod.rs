@@ -1,0 +1,59 @@
+//! The HTTPS API (CONTRACT.md "API (v1)"): routes, the guard every request
+//! passes, and the mTLS server that feeds it.
+
+mod caller;
+mod error;
+mod guard;
+mod lists;
+mod meta;
+mod outbox;
+mod server;
+
+pub use caller::{Caller, Peer};
+pub use error::{ApiError, Detail};
+pub use server::{RunningServer, start};
+
+use crate::app::App;
+use axum::Router;
+use axum::routing::{get, post};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What handlers share.
+#[derive(Debug)]
+pub struct HttpState {
+    /// The gateway.
+    pub app: Arc<App>,
+    /// Per-partner request limiter.
+    pub limiter: DefaultKeyedRateLimiter<String>,
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+}
+
+/// The router, with the guard around every route (and around 404s).
+pub fn router(app: Arc<App>) -> Router {
+    let limits = &app.config.gateway.limits;
+    let quota =
+        Quota::per_minute(NonZeroU32::new(limits.requests_per_minute).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(limits.burst).unwrap_or(NonZeroU32::MIN));
+    let state = Arc::new(HttpState {
+        limiter: RateLimiter::keyed(quota),
+        request_timeout: Duration::from_secs(app.config.gateway.server.request_timeout_secs),
+        app,
+    });
+    Router::new()
+        .route("/healthz", get(meta::healthz))
+        .route("/v1/recipient", get(meta::recipient))
+        .route("/v1/lists", post(lists::upload).get(lists::index))
+        .route("/v1/outbox", get(outbox::list))
+        .route("/v1/outbox/{file_id}", get(outbox::download))
+        .route("/v1/outbox/{file_id}/ack", post(outbox::ack))
+        .fallback(meta::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
+        .with_state(state)
+}

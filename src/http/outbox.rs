@@ -1,0 +1,59 @@
+//! `GET /v1/outbox`, `GET /v1/outbox/{file_id}`, `POST /v1/outbox/{file_id}/ack`.
+
+use super::HttpState;
+use super::caller::Caller;
+use super::error::ApiError;
+use super::guard::Audited;
+use crate::circuit::outbox;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+pub(super) async fn list(
+    State(st): State<Arc<HttpState>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let files = outbox::waiting(&st.app, &caller.0).await?;
+    let mut resp = Json(files).into_response();
+    resp.extensions_mut().insert(Audited);
+    Ok(resp)
+}
+
+pub(super) async fn download(
+    State(st): State<Arc<HttpState>>,
+    caller: Caller,
+    Path(file_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (meta, body) = outbox::download(&st.app, &caller.0, &file_id).await?;
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/age"),
+    );
+    let name = format!(
+        "{}-{}-{}.{}.age",
+        meta.period, meta.kind, meta.file_id, meta.format
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&meta.sha256) {
+        h.insert("x-content-sha256", v);
+    }
+    resp.extensions_mut().insert(Audited);
+    Ok(resp)
+}
+
+pub(super) async fn ack(
+    State(st): State<Arc<HttpState>>,
+    caller: Caller,
+    Path(file_id): Path<String>,
+) -> Result<Response, ApiError> {
+    outbox::ack(&st.app, &caller.0, &file_id).await?;
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.extensions_mut().insert(Audited);
+    Ok(resp)
+}

@@ -1,0 +1,30 @@
+//! passerelle — a hardened gateway for the monthly exchange of "commandements
+//! de payer" between the institutions that prevent rental evictions.
+//!
+//! The data's path, module by module:
+//!
+//! ```text
+//!  DDETS ─mTLS─▶ http ─▶ ingest ─▶ pseudo ─▶ store (cases, sealed)
+//!               (tls)   (CSV/XLSX,  (tokens,        │
+//!                        typed rows) sealing)       ▼
+//!  partners ◀─mTLS─ http ◀─ store (outbox) ◀─ export ◀─ policy (views)
+//!                                          (CSV/XLSX, age)
+//!  every request, file produced, download, ack ─▶ audit (append-only log)
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod app; // the running gateway's state: config, store, keys
+pub mod audit; // the access log: entries, leaf hashes, append in-transaction
+pub mod circuit; // the workflow: lists accepted and routed, files fetched
+pub mod client; // the partner side: an mTLS client of the API
+pub mod config; // passerelle.toml, partners.toml, policy.toml, secret files
+pub mod demo; // `passerelle demo`: the circuit on the example configuration
+pub mod domain; // newtypes parsed once: PostalCode, Euros, Phone, Period…
+pub mod export; // formula-safe CSV/XLSX writers, age envelopes
+pub mod http; // axum routes, guard (identity, roles, rate, audit), server
+pub mod ingest; // list readers: encodings, CSV/XLSX, typed rows, line errors
+pub mod policy; // views: fields, transforms and row scope per partner
+pub mod pseudo; // key derivation, household and partner tokens, sealing
+pub mod store; // sqlx on SQLite or PostgreSQL, migrations, repositories
+pub mod tls; // rustls configs, CRLs, peer identity, development PKI
+pub mod util; // ids, times, hashes

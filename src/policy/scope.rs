@@ -1,0 +1,28 @@
+//! Row scope: a member sees the cases of its territory, a social landlord
+//! the cases of its own tenants.
+
+use crate::config::{Partner, Policy};
+use crate::domain::{BailleurType, fold_key};
+use crate::ingest::CdpRow;
+
+/// Whether `row` is in `partner`'s scope. A partner with neither territory
+/// nor landlord has no scope restriction.
+pub fn in_scope(policy: &Policy, partner: &Partner, row: &CdpRow) -> bool {
+    if !partner.landlord.is_empty() {
+        let name = fold_key(&row.bailleur_nom);
+        return row.bailleur_type == BailleurType::Social
+            && partner.landlord.iter().any(|l| fold_key(l) == name);
+    }
+    match partner
+        .territory
+        .as_ref()
+        .and_then(|t| policy.territories.get(t))
+    {
+        Some(t) => {
+            let commune = fold_key(&row.commune);
+            t.communes.iter().any(|c| fold_key(c) == commune)
+                || t.postal_codes.iter().any(|p| p == row.code_postal.as_ref())
+        }
+        None => true,
+    }
+}

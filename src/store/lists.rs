@@ -1,0 +1,146 @@
+//! Lists and their cases.
+
+use super::multi_insert;
+use sqlx::{AnyConnection, AnyPool, Row};
+
+/// A stored list's metadata (no content).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ListMeta {
+    /// Id.
+    pub list_id: String,
+    /// `AAAA-MM`.
+    pub period: String,
+    /// Who sent it.
+    pub source: String,
+    /// Rows (cases).
+    pub rows: i64,
+    /// SHA-256 of the received content (decrypted when it came encrypted).
+    pub sha256: String,
+    /// `csv` or `xlsx`.
+    pub format: String,
+    /// When it was received (RFC 3339).
+    pub created_at: String,
+}
+
+fn meta(r: &sqlx::any::AnyRow) -> Result<ListMeta, sqlx::Error> {
+    Ok(ListMeta {
+        list_id: r.try_get("list_id")?,
+        period: r.try_get("period")?,
+        source: r.try_get("source")?,
+        rows: r.try_get("rows")?,
+        sha256: r.try_get("sha256")?,
+        format: r.try_get("format")?,
+        created_at: crate::util::ms_to_rfc3339(r.try_get("created_at")?),
+    })
+}
+
+const META_COLS: &str = "list_id, period, source, rows, sha256, format, created_at";
+
+/// The list already received with this content hash, if any.
+pub async fn by_sha256(
+    conn: &mut AnyConnection,
+    sha256: &str,
+) -> Result<Option<ListMeta>, sqlx::Error> {
+    let sql = format!("SELECT {META_COLS} FROM lists WHERE sha256 = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(sha256.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(meta)
+        .transpose()
+}
+
+/// Every list, newest first.
+pub async fn all(pool: &AnyPool) -> Result<Vec<ListMeta>, sqlx::Error> {
+    let sql = format!("SELECT {META_COLS} FROM lists ORDER BY created_at DESC, list_id");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(meta)
+        .collect()
+}
+
+/// Inserts a list's metadata.
+pub async fn insert(conn: &mut AnyConnection, m: &ListMeta, at_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO lists (list_id, period, source, sha256, rows, format, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(m.list_id.clone())
+    .bind(m.period.clone())
+    .bind(m.source.clone())
+    .bind(m.sha256.clone())
+    .bind(m.rows)
+    .bind(m.format.clone())
+    .bind(at_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A case as stored: clear routing keys, sealed personal data.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    /// Id.
+    pub case_id: String,
+    /// Line in the list.
+    pub line: i64,
+    /// Household token.
+    pub household: String,
+    /// Audit subject reference.
+    pub subject: String,
+    /// `AAAA-MM-JJ`.
+    pub date_cdp: String,
+    /// Postal code.
+    pub code_postal: String,
+    /// `social` or `prive`.
+    pub bailleur_type: String,
+    /// Sealed row.
+    pub sealed: Vec<u8>,
+}
+
+const CASE_COLS: &[&str] = &[
+    "case_id",
+    "list_id",
+    "line",
+    "household",
+    "subject",
+    "date_cdp",
+    "code_postal",
+    "bailleur_type",
+    "state",
+    "sealed",
+    "created_at",
+];
+
+/// Inserts cases in one statement (callers chunk: at most a few hundred).
+pub async fn insert_cases(
+    conn: &mut AnyConnection,
+    list_id: &str,
+    cases: &[NewCase],
+    at_ms: i64,
+) -> Result<(), sqlx::Error> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let sql = multi_insert("cases", CASE_COLS, cases.len());
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for c in cases {
+        q = q
+            .bind(c.case_id.clone())
+            .bind(list_id.to_owned())
+            .bind(c.line)
+            .bind(c.household.clone())
+            .bind(c.subject.clone())
+            .bind(c.date_cdp.clone())
+            .bind(c.code_postal.clone())
+            .bind(c.bailleur_type.clone())
+            .bind("received")
+            .bind(c.sealed.clone())
+            .bind(at_ms);
+    }
+    q.execute(&mut *conn).await?;
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Files waiting for partners, and the tokens they disclosed.
+
+use super::multi_insert;
+use sqlx::{AnyConnection, AnyPool, Row};
+
+/// A file's listing entry (CONTRACT.md `GET /v1/outbox`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileMeta {
+    /// Id.
+    pub file_id: String,
+    /// `enrichment`, `concertation`, `dossier`.
+    pub kind: String,
+    /// `AAAA-MM`.
+    pub period: String,
+    /// Data rows.
+    pub rows: i64,
+    /// Bytes served (age ciphertext).
+    pub size: i64,
+    /// SHA-256 of the bytes served.
+    pub sha256: String,
+    /// When it was produced (RFC 3339).
+    pub created_at: String,
+    /// Inner format.
+    pub format: String,
+    #[serde(skip)]
+    /// The owner.
+    pub partner: String,
+    #[serde(skip)]
+    /// Fields disclosed, comma-separated.
+    pub fields: String,
+    #[serde(skip)]
+    /// Acknowledged?
+    pub acked: bool,
+}
+
+/// A file to store.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    /// Id.
+    pub file_id: String,
+    /// Owner.
+    pub partner: String,
+    /// Kind.
+    pub kind: String,
+    /// Period.
+    pub period: String,
+    /// The list it comes from.
+    pub list_id: Option<String>,
+    /// Rows.
+    pub rows: i64,
+    /// `csv`/`xlsx`.
+    pub format: String,
+    /// Field names disclosed.
+    pub fields: Vec<String>,
+    /// The age ciphertext.
+    pub body: Vec<u8>,
+}
+
+const COLS: &str =
+    "file_id, partner, kind, period, rows, size, sha256, created_at, format, fields, acked_at";
+
+fn meta(r: &sqlx::any::AnyRow) -> Result<FileMeta, sqlx::Error> {
+    Ok(FileMeta {
+        file_id: r.try_get("file_id")?,
+        partner: r.try_get("partner")?,
+        kind: r.try_get("kind")?,
+        period: r.try_get("period")?,
+        rows: r.try_get("rows")?,
+        size: r.try_get("size")?,
+        sha256: r.try_get("sha256")?,
+        created_at: crate::util::ms_to_rfc3339(r.try_get("created_at")?),
+        format: r.try_get("format")?,
+        fields: r.try_get("fields")?,
+        acked: r.try_get::<Option<i64>, _>("acked_at")?.is_some(),
+    })
+}
+
+/// Stores a file.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    f: &NewFile,
+    at_ms: i64,
+) -> Result<FileMeta, sqlx::Error> {
+    let sha = crate::util::sha256_hex(&f.body);
+    sqlx::query(
+        "INSERT INTO outbox (file_id, partner, kind, period, list_id, rows, format, fields, size, sha256, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(f.file_id.clone())
+    .bind(f.partner.clone())
+    .bind(f.kind.clone())
+    .bind(f.period.clone())
+    .bind(f.list_id.clone())
+    .bind(f.rows)
+    .bind(f.format.clone())
+    .bind(f.fields.join(","))
+    .bind(f.body.len() as i64)
+    .bind(sha.clone())
+    .bind(f.body.clone())
+    .bind(at_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(FileMeta {
+        file_id: f.file_id.clone(),
+        kind: f.kind.clone(),
+        period: f.period.clone(),
+        rows: f.rows,
+        size: f.body.len() as i64,
+        sha256: sha,
+        created_at: crate::util::ms_to_rfc3339(at_ms),
+        format: f.format.clone(),
+        partner: f.partner.clone(),
+        fields: f.fields.join(","),
+        acked: false,
+    })
+}
+
+/// The partner's files not yet acknowledged, oldest first.
+pub async fn waiting(pool: &AnyPool, partner: &str) -> Result<Vec<FileMeta>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLS} FROM outbox WHERE partner = $1 AND acked_at IS NULL ORDER BY created_at, file_id"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(partner.to_owned())
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(meta)
+        .collect()
+}
+
+/// A file's metadata.
+pub async fn get(conn: &mut AnyConnection, file_id: &str) -> Result<Option<FileMeta>, sqlx::Error> {
+    let sql = format!("SELECT {COLS} FROM outbox WHERE file_id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(file_id.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(meta)
+        .transpose()
+}
+
+/// A file's ciphertext.
+pub async fn body(conn: &mut AnyConnection, file_id: &str) -> Result<Vec<u8>, sqlx::Error> {
+    let row = sqlx::query("SELECT body FROM outbox WHERE file_id = $1")
+        .bind(file_id.to_owned())
+        .fetch_one(&mut *conn)
+        .await?;
+    row.try_get(0)
+}
+
+/// Marks a file acknowledged (idempotent).
+pub async fn ack(conn: &mut AnyConnection, file_id: &str, at_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE outbox SET acked_at = $1 WHERE file_id = $2 AND acked_at IS NULL")
+        .bind(at_ms)
+        .bind(file_id.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Records which cases a file holds, and the tokens it disclosed to its
+/// partner: `(token, case_id)`.
+pub async fn insert_tokens(
+    conn: &mut AnyConnection,
+    partner: &str,
+    file_id: &str,
+    tokens: &[(String, String)],
+    at_ms: i64,
+) -> Result<(), sqlx::Error> {
+    for chunk in tokens.chunks(400) {
+        let sql = multi_insert(
+            "case_tokens",
+            &["token", "partner", "case_id", "created_at"],
+            chunk.len(),
+        ) + " ON CONFLICT (token) DO NOTHING";
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (token, case_id) in chunk {
+            q = q
+                .bind(token.clone())
+                .bind(partner.to_owned())
+                .bind(case_id.clone())
+                .bind(at_ms);
+        }
+        q.execute(&mut *conn).await?;
+        let sql = multi_insert("file_cases", &["file_id", "case_id"], chunk.len());
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (_, case_id) in chunk {
+            q = q.bind(file_id.to_owned()).bind(case_id.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The audit subject references of the cases a file holds.
+pub async fn subjects(conn: &mut AnyConnection, file_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT c.subject FROM file_cases f JOIN cases c ON c.case_id = f.case_id WHERE f.file_id = $1",
+    )
+    .bind(file_id.to_owned())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| r.try_get(0)).collect()
+}
