@@ -1,0 +1,244 @@
+//! `spawn_app()`: a real gateway on 127.0.0.1 port 0, a fresh development
+//! PKI, fresh keys and a fresh database (SQLite in a temporary folder, or a
+//! new PostgreSQL database when `PASSERELLE_TEST_POSTGRES_URL` is set).
+
+use passerelle::app::App;
+use passerelle::client::GatewayClient;
+use passerelle::config::{Config, Overrides};
+use passerelle::http::RunningServer;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tempfile::TempDir;
+
+/// The example partners.
+pub const PARTNERS: &[&str] = &[
+    "ddets",
+    "caf",
+    "mdsf",
+    "ccas-sables",
+    "vendee-habitat",
+    "vendee-logement",
+    "dpo",
+];
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    /// Embedded SQLite in the test's folder.
+    Sqlite,
+    /// A fresh database on the server named by `PASSERELLE_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// A running gateway and what a test needs to talk to it.
+pub struct TestApp {
+    /// The test's folder: config/, certs-example/, data/.
+    pub dir: TempDir,
+    /// `https://127.0.0.1:PORT`.
+    pub base: String,
+    /// The address.
+    pub addr: std::net::SocketAddr,
+    /// The gateway's state (store, keys) for checks behind the API.
+    pub app: Arc<App>,
+    server: Option<RunningServer>,
+}
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+/// The repository's folder.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A sample file's bytes.
+pub fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(repo().join("tests/samples").join(name)).expect("sample present")
+}
+
+/// A fresh PostgreSQL database URL, or `None` (with a line saying the test
+/// is skipped) when no server is configured. `PASSERELLE_REQUIRE_POSTGRES=1`
+/// (set by CI) turns the skip into a failure.
+pub async fn postgres_url() -> Option<String> {
+    let Ok(admin) = std::env::var("PASSERELLE_TEST_POSTGRES_URL") else {
+        if std::env::var("PASSERELLE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+            panic!("PASSERELLE_REQUIRE_POSTGRES=1 but PASSERELLE_TEST_POSTGRES_URL is not set");
+        }
+        eprintln!("SKIPPED (PostgreSQL): set PASSERELLE_TEST_POSTGRES_URL=postgres://user:pass@127.0.0.1:5432/postgres to run it");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("passerelle_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+    let pool = sqlx::AnyPool::connect(&admin).await.expect("connect to the test PostgreSQL server");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await
+        .expect("CREATE DATABASE (the test role needs CREATEDB)");
+    pool.close().await;
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    Some(format!("{base}/{name}"))
+}
+
+/// Starts a gateway on the example configuration.
+pub async fn spawn_app(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, |_| {}).await
+}
+
+/// Starts a gateway after letting `tweak` edit the test's files (its
+/// argument is the test folder, holding `config/` and `certs-example/`).
+pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&Path)) -> Option<TestApp> {
+    init_logs();
+    let database_url = match db {
+        Db::Sqlite => None,
+        Db::Postgres => Some(postgres_url().await?),
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_dir = dir.path().join("config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
+        std::fs::copy(repo().join("config").join(f), config_dir.join(f)).unwrap();
+    }
+    let main = config_dir.join("passerelle.toml");
+    passerelle::tls::devpki::generate(&dir.path().join("certs-example"), PARTNERS)
+        .expect("development PKI");
+    tweak(dir.path());
+    let overrides = Overrides {
+        listen: Some(([127, 0, 0, 1], 0).into()),
+        data: Some(dir.path().join("data")),
+        database_url,
+    };
+    let config = Config::load(&main, &overrides).expect("example configuration loads");
+    let app = App::open(config).await.expect("gateway opens");
+    let server = passerelle::http::start(app.clone()).await.expect("server starts");
+    let addr = server.addr;
+    Some(TestApp {
+        base: format!("https://127.0.0.1:{}", addr.port()),
+        addr,
+        dir,
+        app,
+        server: Some(server),
+    })
+}
+
+impl TestApp {
+    /// The test's development PKI folder.
+    pub fn certs(&self) -> PathBuf {
+        self.dir.path().join("certs-example")
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.certs().join(name)).unwrap()
+    }
+
+    /// A client presenting `id`'s certificate (`id` may also be `revoked`
+    /// or `intrus`).
+    pub fn client(&self, id: &str) -> GatewayClient {
+        GatewayClient::new(
+            &self.base,
+            &self.read("ca.crt"),
+            Some(&self.read(&format!("{id}.crt"))),
+            Some(&self.read(&format!("{id}.key"))),
+        )
+        .unwrap()
+    }
+
+    /// A client presenting the given PEM certificate and key, or none.
+    pub fn client_with(&self, cert_key: Option<(&[u8], &[u8])>) -> GatewayClient {
+        GatewayClient::new(
+            &self.base,
+            &self.read("ca.crt"),
+            cert_key.map(|c| c.0),
+            cert_key.map(|c| c.1),
+        )
+        .unwrap()
+    }
+
+    /// A partner's age identity file.
+    pub fn identity_path(&self, id: &str) -> PathBuf {
+        self.certs().join(format!("{id}.agekey"))
+    }
+
+    /// A partner's age identity.
+    pub fn identity(&self, id: &str) -> age::x25519::Identity {
+        let text = std::fs::read_to_string(self.identity_path(id)).unwrap();
+        passerelle::config::secrets::parse_age_identity(&text).unwrap()
+    }
+
+    /// The gateway's age recipient.
+    pub fn gateway_recipient(&self) -> age::x25519::Recipient {
+        self.app.identity.to_public()
+    }
+
+    /// Uploads a list as DDETS: (status, JSON).
+    pub async fn push_list(&self, period: &str, content_type: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+        self.client("ddets").push_list(period, content_type, body).await.unwrap()
+    }
+
+    /// Runs a SQL count on the store.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        let row = sqlx::query(sql).fetch_one(self.app.store.pool()).await.unwrap();
+        sqlx::Row::try_get(&row, 0).unwrap()
+    }
+
+    /// Stops the server.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown(std::time::Duration::from_secs(5)).await;
+        }
+        self.app.store.close().await;
+    }
+
+    /// The config folder path.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config/passerelle.toml")
+    }
+}
+
+/// Decrypts with an identity (test side: the `age` crate).
+pub fn decrypt(ct: &[u8], id: &age::x25519::Identity) -> Vec<u8> {
+    passerelle::export::envelope::open(ct, id, 1 << 30).expect("decrypts")
+}
+
+/// Whether the `age` CLI is installed; prints a skip line when not.
+pub fn age_cli() -> bool {
+    let ok = std::process::Command::new("age").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var("PASSERELLE_REQUIRE_AGE_CLI").is_ok_and(|v| v == "1") {
+            panic!("PASSERELLE_REQUIRE_AGE_CLI=1 but the age CLI is not installed");
+        }
+        eprintln!("SKIPPED (age CLI): install `age` to run the CLI interoperability checks");
+    }
+    ok
+}
+
+/// Replaces `from` by `to` in a file of the test folder (panics when absent,
+/// so a tweak never silently does nothing).
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Runs both variants of a test: `both!(name, body_fn)`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Db::Postgres).await
+            }
+        }
+    };
+}
+

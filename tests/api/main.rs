@@ -1,0 +1,6 @@
+//! Integration tests: the real server over mutual TLS, driven the way
+//! partners drive it. Each test runs on SQLite and, when
+//! `PASSERELLE_TEST_POSTGRES_URL` is set, on PostgreSQL.
+
+mod helpers;
+mod lists;
