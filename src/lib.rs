@@ -25,6 +25,7 @@ pub mod http; // axum routes, guard (identity, roles, rate, audit), server
 pub mod ingest; // list readers: encodings, CSV/XLSX, typed rows, line errors
 pub mod policy; // views: fields, transforms and row scope per partner
 pub mod pseudo; // key derivation, household and partner tokens, sealing
+pub mod stats; // the CCAPEX figures: shares, new attributions, delays, court events
 pub mod store; // sqlx on SQLite or PostgreSQL, migrations, repositories
 pub mod tls; // rustls configs, CRLs, peer identity, development PKI
 pub mod util; // ids, times, hashes

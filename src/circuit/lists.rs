@@ -2,17 +2,16 @@
 //! case, route the views the policy sends on acceptance (the `enrichment`
 //! file for the enricher), all in one transaction with its audit entries.
 
+use super::routing::Route;
 use super::{Actor, CircuitError};
 use crate::app::App;
 use crate::audit::{self, Outcome};
-use crate::config::{Partner, Role, View, ViewRows};
+use crate::config::{Role, View, ViewRows};
 use crate::domain::Period;
-use crate::export::{TableWriter, envelope};
 use crate::ingest::{self, CdpRow, ListFile};
 use crate::pseudo::household_identity;
-use crate::store::{Tx, lists, outbox};
+use crate::store::{Tx, lists};
 use crate::util::{new_id, now_ms, sha256_hex};
-use std::sync::Arc;
 
 /// Rows per insert statement and per unit of work between awaits.
 const CHUNK: usize = 400;
@@ -37,14 +36,6 @@ pub enum ListOutcome {
     Created(ListReceipt),
     /// The same content was already stored: nothing done.
     Duplicate(ListReceipt),
-}
-
-/// The files being built for one view's recipient.
-struct Route {
-    partner: Arc<Partner>,
-    writer: TableWriter,
-    tokens: Vec<(String, String)>,
-    subjects: Vec<String>,
 }
 
 /// Accepts a list's plaintext (CSV or XLSX). The caller holds the `source`
@@ -144,12 +135,7 @@ async fn store_and_route(
     let columns = view.columns();
     let mut routes = Vec::new();
     for partner in app.config.partners.with_role(role) {
-        routes.push(Route {
-            partner: partner.clone(),
-            writer: TableWriter::new(partner.format, &columns)?,
-            tokens: Vec::new(),
-            subjects: Vec::new(),
-        });
+        routes.push(Route::new(partner.clone(), &columns)?);
     }
     let mut all_subjects = Vec::new();
     let mut rows = file.rows();
@@ -188,81 +174,16 @@ async fn store_and_route(
                 {
                     continue;
                 }
-                let token = app.pseudo.case_token(&route.partner.id, &case_id);
-                let cells: Vec<String> = view
-                    .fields
-                    .iter()
-                    .map(|f| crate::policy::cell(row, &token, f))
-                    .collect();
-                route.writer.write_row(cells.iter().map(String::as_str))?;
-                route.tokens.push((token, case_id.clone()));
-                route.subjects.push(subject.clone());
+                route.add(app, view, row, None, &case_id, &subject)?;
             }
             all_subjects.push(subject);
         }
         lists::insert_cases(tx, list_id, &cases, at).await?;
     }
     for route in routes {
-        emit_file(
-            tx,
-            route,
-            "enrichment",
-            period,
-            list_id,
-            &columns,
-            actor,
-            at,
-        )
-        .await?;
+        route
+            .emit(tx, "enrichment", period, Some(list_id), actor, at)
+            .await?;
     }
     Ok(all_subjects)
-}
-
-/// Encrypts a built file to its partner, stores it with its tokens and
-/// audits its production.
-#[allow(clippy::too_many_arguments)]
-async fn emit_file(
-    tx: &mut Tx,
-    route: Route,
-    kind: &str,
-    period: Period,
-    list_id: &str,
-    columns: &[&str],
-    actor: &Actor,
-    at: i64,
-) -> Result<(), CircuitError> {
-    let rows = route.writer.rows();
-    let plain = route.writer.finish()?;
-    let body = envelope::seal(&plain, &route.partner.recipients)?;
-    let file_id = new_id("fil");
-    let fields: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
-    outbox::insert(
-        tx,
-        &outbox::NewFile {
-            file_id: file_id.clone(),
-            partner: route.partner.id.clone(),
-            kind: kind.to_owned(),
-            period: period.to_string(),
-            list_id: Some(list_id.to_owned()),
-            rows: rows as i64,
-            format: route.partner.format.as_str().to_owned(),
-            fields: fields.clone(),
-            body,
-        },
-        at,
-    )
-    .await?;
-    outbox::insert_tokens(tx, &route.partner.id, &file_id, &route.tokens, at).await?;
-    let mut rec = actor.record("file.produce", Outcome::Ok);
-    rec.objects = vec![
-        format!("file:{file_id}"),
-        format!("list:{list_id}"),
-        format!("to:{}", route.partner.id),
-        format!("kind:{kind}"),
-    ];
-    rec.fields = fields;
-    rec.rows = Some(rows as u64);
-    rec.subjects = route.subjects;
-    audit::append(tx, &rec).await?;
-    Ok(())
 }

@@ -3,8 +3,12 @@
 //! audit entries.
 
 mod actor;
+pub mod cases;
+pub mod concertation;
 pub mod lists;
 pub mod outbox;
+pub mod returns;
+pub mod routing;
 
 pub use actor::Actor;
 
@@ -26,6 +30,31 @@ pub enum CircuitError {
     /// No such object for this caller.
     #[error("not found")]
     NotFound,
+    /// A return file is unreadable or holds bad rows.
+    #[error(transparent)]
+    Return(#[from] crate::ingest::returns::ReturnError),
+    /// Rows name cases this partner may not act on.
+    #[error("{message}")]
+    NotYourCase {
+        /// Summary.
+        message: String,
+        /// `(line or 0, token, why)`.
+        lines: Vec<(u64, String, String)>,
+    },
+    /// Cases already decided, or a transition the case's state forbids.
+    #[error("{message}")]
+    Conflict {
+        /// Summary.
+        message: String,
+        /// `(line or 0, token, why)`.
+        lines: Vec<(u64, String, String)>,
+    },
+    /// A request that names something invalid.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A sealed record did not open (wrong key or altered database).
+    #[error("sealed record: {0}")]
+    Sealed(String),
     /// Storage.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),

@@ -15,7 +15,9 @@ pub mod secrets;
 
 pub use gateway::{GatewayConfig, Limits, ServerSettings, StorageSettings, TlsSettings};
 pub use partners::{CertificateIdentity, Partner, Partners, Role};
-pub use policy::{FieldRule, Policy, Territory, Transform, View, ViewRows};
+pub use policy::{
+    FieldRule, NON_TRAITE_MOTIFS, Policy, Rule, Territory, Transform, View, ViewRows,
+};
 
 use std::path::{Path, PathBuf};
 

@@ -24,6 +24,16 @@ pub const CASE_FIELDS: &[&str] = &[
     "montant_dette",
     "loyer_mensuel",
     "commissaire_justice",
+    // From CAF's enrichment:
+    "allocataire",
+    "date_naissance",
+    "age",
+    "tranche_age",
+    "nb_adultes",
+    "nb_enfants",
+    "ages_enfants",
+    "beneficiaire_alf",
+    "beneficiaire_apl",
 ];
 
 /// Kinds of file the circuit produces.
@@ -100,12 +110,70 @@ pub struct Territory {
     pub postal_codes: Vec<String>,
 }
 
+/// One attribution rule (DOMAIN.md "Attribution criteria"). Rules are
+/// tried in order; the first whose conditions all hold gives the proposal.
+/// A condition that needs a missing fact (no birth date, no enrichment yet)
+/// stops the search: no proposal, and the reason says what is missing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// The referent proposed (a partner with the `referent` role)…
+    #[serde(default)]
+    pub organisme: Option<String>,
+    /// …or a not-processed motif (`hors_secteur`…).
+    #[serde(default)]
+    pub non_traite: Option<String>,
+    /// Why, shown in the agenda.
+    pub reason: String,
+    /// `social` or `prive`.
+    #[serde(default)]
+    pub bailleur_type: Option<String>,
+    /// At least one child younger than this many years.
+    #[serde(default)]
+    pub enfant_moins_de: Option<u32>,
+    /// With (true) or without (false) children.
+    #[serde(default)]
+    pub avec_enfants: Option<bool>,
+    /// Receives ALF.
+    #[serde(default)]
+    pub beneficiaire_alf: Option<bool>,
+    /// Main tenant younger than this many years at the CDP date.
+    #[serde(default)]
+    pub age_moins_de: Option<u32>,
+    /// Main tenant at least this many years old at the CDP date.
+    #[serde(default)]
+    pub age_au_moins: Option<u32>,
+    /// The dwelling is in this territory.
+    #[serde(default)]
+    pub territoire: Option<String>,
+    /// The dwelling is outside this territory.
+    #[serde(default)]
+    pub hors_territoire: Option<String>,
+}
+
+/// Not-processed motifs of decisions (CONTRACT.md).
+pub const NON_TRAITE_MOTIFS: &[&str] = &[
+    "demenagement",
+    "dette_soldee",
+    "reorientation",
+    "hors_secteur",
+    "deces",
+];
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     #[serde(default)]
     territories: BTreeMap<String, Territory>,
     views: BTreeMap<String, View>,
+    #[serde(default)]
+    attribution: Vec<Rule>,
+    #[serde(default = "default_legal_delay")]
+    legal_delay_days: u32,
+}
+
+fn default_legal_delay() -> u32 {
+    42
 }
 
 /// The policy, checked.
@@ -117,6 +185,10 @@ pub struct Policy {
     pub territories: BTreeMap<String, Territory>,
     /// Views by kind.
     pub views: BTreeMap<String, View>,
+    /// Attribution rules, in order.
+    pub attribution: Vec<Rule>,
+    /// Days between the CDP and a possible summons (six weeks by default).
+    pub legal_delay_days: u32,
 }
 
 impl Policy {
@@ -201,16 +273,64 @@ impl Policy {
                 "declare the view sent to the enricher when a list is accepted",
             ));
         }
+        for (i, rule) in raw.attribution.iter().enumerate() {
+            let key = format!("attribution[{i}]");
+            if rule.organisme.is_some() == rule.non_traite.is_some() {
+                return Err(ConfigError::invalid(
+                    path,
+                    key,
+                    "a rule needs exactly one of organisme and non_traite",
+                    "give the proposed referent's partner id, or a not-processed motif",
+                ));
+            }
+            if let Some(m) = &rule.non_traite
+                && !NON_TRAITE_MOTIFS.contains(&m.as_str())
+            {
+                return Err(ConfigError::invalid(
+                    path,
+                    format!("{key}.non_traite"),
+                    format!("unknown motif {m:?}"),
+                    format!("use one of {}", NON_TRAITE_MOTIFS.join(", ")),
+                ));
+            }
+            if let Some(b) = &rule.bailleur_type
+                && b != "social"
+                && b != "prive"
+            {
+                return Err(ConfigError::invalid(
+                    path,
+                    format!("{key}.bailleur_type"),
+                    format!("{b:?} is not a landlord type"),
+                    "use \"social\" or \"prive\"",
+                ));
+            }
+            for t in [&rule.territoire, &rule.hors_territoire]
+                .into_iter()
+                .flatten()
+            {
+                if !raw.territories.contains_key(t) {
+                    return Err(ConfigError::invalid(
+                        path,
+                        format!("{key}.territoire"),
+                        format!("unknown territory {t:?}"),
+                        "declare it under [territories]",
+                    ));
+                }
+            }
+        }
         Ok(Policy {
             path: path.to_path_buf(),
             territories: raw.territories,
             views: raw.views,
+            attribution: raw.attribution,
+            legal_delay_days: raw.legal_delay_days,
         })
     }
 
     /// Checks what depends on the partners: every view's role is held by
     /// someone.
     pub fn check_against(&self, partners: &Partners) -> Result<(), ConfigError> {
+        self.check_rules(partners)?;
         for (kind, view) in &self.views {
             let role = self.view_role(view);
             if partners.with_role(role).next().is_none() {
@@ -219,6 +339,23 @@ impl Policy {
                     format!("views.{kind}.to"),
                     format!("no partner holds the role {:?}", view.to),
                     "give a partner this role in partners.toml, or change the view",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the attribution rules' referents against the partners.
+    fn check_rules(&self, partners: &Partners) -> Result<(), ConfigError> {
+        for (i, rule) in self.attribution.iter().enumerate() {
+            if let Some(o) = &rule.organisme
+                && !partners.get(o).is_some_and(|p| p.has(Role::Referent))
+            {
+                return Err(ConfigError::invalid(
+                    &self.path,
+                    format!("attribution[{i}].organisme"),
+                    format!("{o:?} is no partner with the referent role"),
+                    "name a partner of partners.toml whose roles include referent",
                 ));
             }
         }

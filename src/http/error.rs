@@ -179,6 +179,40 @@ impl From<crate::circuit::CircuitError> for ApiError {
                 format!("{other}; nothing was stored"),
             ),
             C::OtherPeriod { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            C::Return(crate::ingest::returns::ReturnError::InvalidRows(rows)) => {
+                C::List(ListError::InvalidRows(rows)).into()
+            }
+            C::Return(crate::ingest::returns::ReturnError::MissingColumns(cols)) => {
+                C::List(ListError::MissingColumns(cols)).into()
+            }
+            C::Return(crate::ingest::returns::ReturnError::Table(t)) => {
+                C::List(ListError::Table(t)).into()
+            }
+            C::NotYourCase { message, lines } => {
+                let mut err = ApiError::new(StatusCode::FORBIDDEN, "not_your_case", message);
+                err.details = lines
+                    .into_iter()
+                    .map(|(line, token, why)| Detail {
+                        line: (line > 0).then_some(line),
+                        column: Some("token".into()),
+                        message: format!("{token}: {why}"),
+                    })
+                    .collect();
+                err
+            }
+            C::Conflict { message, lines } => {
+                let mut err = ApiError::new(StatusCode::CONFLICT, "conflict", message);
+                err.details = lines
+                    .into_iter()
+                    .map(|(line, token, why)| Detail {
+                        line: (line > 0).then_some(line),
+                        column: Some("token".into()),
+                        message: format!("{token}: {why}"),
+                    })
+                    .collect();
+                err
+            }
+            C::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m),
             C::NotFound => ApiError::not_found(),
             other => ApiError::internal(&other),
         }

@@ -2,6 +2,7 @@
 //! passes, and the mTLS server that feeds it.
 
 mod caller;
+mod circuit;
 mod error;
 mod guard;
 mod lists;
@@ -50,6 +51,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/outbox", get(outbox::list))
         .route("/v1/outbox/{file_id}", get(outbox::download))
         .route("/v1/outbox/{file_id}/ack", post(outbox::ack))
+        .route("/v1/lists/{list_id}/route", post(circuit::route_list))
+        .route("/v1/returns", post(circuit::post_return))
+        .route("/v1/returns/{return_id}", get(circuit::get_return_route))
+        .route("/v1/concertations", post(circuit::open_concertation))
+        .route("/v1/concertations/{id}", get(circuit::get_concertation))
+        .route("/v1/concertations/{id}/decisions", post(circuit::decide))
+        .route("/v1/alerts", get(circuit::alerts))
+        .route("/v1/stats", get(circuit::stats))
         .fallback(meta::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

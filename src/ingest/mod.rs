@@ -6,6 +6,7 @@
 
 pub mod decode;
 pub mod list;
+pub mod returns;
 pub mod table;
 pub mod xlsx;
 

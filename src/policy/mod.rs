@@ -2,8 +2,9 @@
 //! projects a case onto the fields the policy grants (with their
 //! transforms) and keeps only the rows in the partner's scope.
 
+pub mod attribution;
 mod scope;
 mod view;
 
-pub use scope::in_scope;
+pub use scope::{in_scope, in_territory};
 pub use view::cell;

@@ -13,16 +13,18 @@ pub fn in_scope(policy: &Policy, partner: &Partner, row: &CdpRow) -> bool {
         return row.bailleur_type == BailleurType::Social
             && partner.landlord.iter().any(|l| fold_key(l) == name);
     }
-    match partner
-        .territory
-        .as_ref()
-        .and_then(|t| policy.territories.get(t))
-    {
-        Some(t) => {
-            let commune = fold_key(&row.commune);
-            t.communes.iter().any(|c| fold_key(c) == commune)
-                || t.postal_codes.iter().any(|p| p == row.code_postal.as_ref())
-        }
+    match &partner.territory {
+        Some(t) => in_territory(policy, t, row),
         None => true,
     }
+}
+
+/// Whether the dwelling is in the named territory (communes matched
+/// accent-, case- and punctuation-insensitively, or whole postal codes).
+pub fn in_territory(policy: &Policy, territory: &str, row: &CdpRow) -> bool {
+    policy.territories.get(territory).is_some_and(|t| {
+        let commune = fold_key(&row.commune);
+        t.communes.iter().any(|c| fold_key(c) == commune)
+            || t.postal_codes.iter().any(|p| p == row.code_postal.as_ref())
+    })
 }

@@ -3,11 +3,52 @@
 use crate::config::{FieldRule, Transform};
 use crate::domain::Euros;
 use crate::ingest::CdpRow;
+use crate::ingest::returns::Enrichment;
 
-/// The cell of `field` for `row`, shown to a partner under `token`.
-pub fn cell(row: &CdpRow, token: &str, field: &FieldRule) -> String {
+fn yes_no(b: bool) -> String {
+    if b { "oui" } else { "non" }.to_owned()
+}
+
+/// Age bands for views that need less than an age.
+fn age_band(age: i32) -> &'static str {
+    match age {
+        ..25 => "< 25",
+        25..50 => "25-49",
+        50..65 => "50-64",
+        _ => ">= 65",
+    }
+}
+
+/// The cell of `field` for `row` (and CAF's enrichment, when received),
+/// shown to a partner under `token`. Enrichment fields are empty until CAF
+/// has answered.
+pub fn cell(row: &CdpRow, e: Option<&Enrichment>, token: &str, field: &FieldRule) -> String {
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let age = || {
+        e.and_then(|e| e.date_naissance)
+            .map(|b| super::attribution::age_at(b, row.date_cdp))
+    };
     match (field.name.as_str(), field.transform) {
+        ("allocataire", _) => e.map(|e| yes_no(e.allocataire)).unwrap_or_default(),
+        ("date_naissance", _) => e
+            .and_then(|e| e.date_naissance)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        ("age", _) => age().map(|a| a.to_string()).unwrap_or_default(),
+        ("tranche_age", _) => age().map(|a| age_band(a).to_owned()).unwrap_or_default(),
+        ("nb_adultes", _) => e.map(|e| e.nb_adultes.to_string()).unwrap_or_default(),
+        ("nb_enfants", _) => e.map(|e| e.nb_enfants.to_string()).unwrap_or_default(),
+        ("ages_enfants", _) => e
+            .map(|e| {
+                e.ages_enfants
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(";")
+            })
+            .unwrap_or_default(),
+        ("beneficiaire_alf", _) => e.map(|e| yes_no(e.beneficiaire_alf)).unwrap_or_default(),
+        ("beneficiaire_apl", _) => e.map(|e| yes_no(e.beneficiaire_apl)).unwrap_or_default(),
         ("token", _) => token.to_owned(),
         ("date_cdp", Transform::Month) => row.date_cdp.to_string()[..7].to_owned(),
         ("montant_dette", Transform::AmountBand) => amount_band(&row.montant_dette),

@@ -56,17 +56,37 @@ pub struct Store {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let sql = match backend {
-        Backend::Sqlite => include_str!("migrations/sqlite/0001_init.sql"),
-        Backend::Postgres => include_str!("migrations/postgres/0001_init.sql"),
+    let files: [(&str, &'static str); 2] = match backend {
+        Backend::Sqlite => [
+            ("init", include_str!("migrations/sqlite/0001_init.sql")),
+            (
+                "circuit",
+                include_str!("migrations/sqlite/0002_circuit.sql"),
+            ),
+        ],
+        Backend::Postgres => [
+            ("init", include_str!("migrations/postgres/0001_init.sql")),
+            (
+                "circuit",
+                include_str!("migrations/postgres/0002_circuit.sql"),
+            ),
+        ],
     };
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        sql.into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(
+        files
+            .into_iter()
+            .zip(1..)
+            .map(|((name, sql), version)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(name),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
 }
 
 impl Store {

@@ -1,0 +1,313 @@
+//! The CCAPEX's figures (CONTRACT.md "Statistics"): cases by referent,
+//! new attributions, cases without follow-up, not processed, shares by the
+//! largest-remainder method; plus what the CCAPEX says it lacks: delay from
+//! CDP to first contact, accompaniment axes, court events.
+
+use serde::Serialize;
+use sqlx::{AnyPool, Row};
+use std::collections::BTreeMap;
+
+/// Whole-percent shares of `counts` in `total`, adding up to exactly 100
+/// (when `total > 0`): floor every share, then give the missing points to
+/// the largest remainders, ties to the larger count.
+pub fn largest_remainder(counts: &[u64], total: u64) -> Vec<u64> {
+    if total == 0 {
+        return vec![0; counts.len()];
+    }
+    let mut pct: Vec<u64> = counts.iter().map(|c| c * 100 / total).collect();
+    let given: u64 = pct.iter().sum();
+    let target = if counts.iter().sum::<u64>() == total {
+        100
+    } else {
+        given
+    };
+    let mut order: Vec<usize> = (0..counts.len()).collect();
+    order.sort_by(|&a, &b| {
+        let ra = counts[a] * 100 % total;
+        let rb = counts[b] * 100 % total;
+        rb.cmp(&ra).then(counts[b].cmp(&counts[a])).then(a.cmp(&b))
+    });
+    for &i in order.iter().take((target - given) as usize) {
+        pct[i] += 1;
+    }
+    pct
+}
+
+/// One referent's line.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Attribution {
+    /// The referent.
+    pub organisme: String,
+    /// Cases attributed.
+    pub total: u64,
+    /// Share of `total_cdp`, whole percent.
+    pub pct: u64,
+    /// Attributions to a household no member already followed.
+    pub nouvelles: u64,
+    /// Cases closed with motif `sans_suite`.
+    pub sans_suite: u64,
+    /// Median days from the CDP to the first successful contact.
+    pub delai_premier_contact_median_jours: Option<f64>,
+}
+
+/// The not-processed line.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NonTraites {
+    /// Cases.
+    pub total: u64,
+    /// Share.
+    pub pct: u64,
+    /// By motif.
+    pub motifs: BTreeMap<String, u64>,
+}
+
+/// Cases still awaiting a decision.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EnAttente {
+    /// Cases.
+    pub total: u64,
+    /// Share.
+    pub pct: u64,
+}
+
+/// The figures.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Stats {
+    /// Window start (CDP date).
+    pub from: String,
+    /// Window end.
+    pub to: String,
+    /// CDPs in the window.
+    pub total_cdp: u64,
+    /// By referent, largest first.
+    pub attributions: Vec<Attribution>,
+    /// Not processed.
+    pub non_traites: NonTraites,
+    /// Awaiting a decision.
+    pub en_attente: EnAttente,
+    /// Median days from CDP to first contact, all referents.
+    pub delai_premier_contact_median_jours: Option<f64>,
+    /// Accompaniment axes used (cases per axis).
+    pub axes: BTreeMap<String, u64>,
+    /// Court events on these cases (cases per event).
+    pub judiciaire: BTreeMap<String, u64>,
+}
+
+fn median(mut v: Vec<i64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2] as f64
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
+    })
+}
+
+const COURT: &[&str] = &[
+    "assignation",
+    "audience",
+    "resiliation_bail",
+    "commandement_quitter",
+    "expulsion",
+];
+
+/// Computes the figures for CDPs dated `from..=to` (`AAAA-MM-JJ`).
+pub async fn compute(
+    pool: &AnyPool,
+    from: time::Date,
+    to: time::Date,
+) -> Result<Stats, sqlx::Error> {
+    let (f, t) = (from.to_string(), to.to_string());
+    let rows = sqlx::query(
+        "SELECT c.case_id, c.date_cdp, d.organisme, d.non_traite, d.nouvelle FROM cases c \
+         LEFT JOIN decisions d ON d.case_id = c.case_id WHERE c.date_cdp >= $1 AND c.date_cdp <= $2",
+    )
+    .bind(f.clone())
+    .bind(t.clone())
+    .fetch_all(pool)
+    .await?;
+    let events = sqlx::query(
+        "SELECT e.case_id, e.date, e.evenement, e.motif FROM events e JOIN cases c ON c.case_id = e.case_id \
+         WHERE c.date_cdp >= $1 AND c.date_cdp <= $2",
+    )
+    .bind(f.clone())
+    .bind(t.clone())
+    .fetch_all(pool)
+    .await?;
+    let mut first_contact: BTreeMap<String, String> = BTreeMap::new();
+    let mut sans_suite = std::collections::BTreeSet::new();
+    let mut axes: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    let mut court: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for e in &events {
+        let case_id: String = e.try_get(0)?;
+        let date: String = e.try_get(1)?;
+        let ev: String = e.try_get(2)?;
+        let motif: Option<String> = e.try_get(3)?;
+        if crate::ingest::returns::CONTACT_EVENTS.contains(&ev.as_str()) {
+            let slot = first_contact.entry(case_id.clone()).or_insert(date.clone());
+            if date < *slot {
+                *slot = date.clone();
+            }
+        }
+        if ev == "cloture" && motif.as_deref() == Some("sans_suite") {
+            sans_suite.insert(case_id.clone());
+        }
+        if ev.starts_with("axe_") {
+            axes.entry(ev.clone()).or_default().insert(case_id.clone());
+        }
+        if COURT.contains(&ev.as_str()) {
+            court.entry(ev.clone()).or_default().insert(case_id.clone());
+        }
+    }
+    let mut by_org: BTreeMap<String, (u64, u64, u64, Vec<i64>)> = BTreeMap::new();
+    let mut nt = NonTraites {
+        total: 0,
+        pct: 0,
+        motifs: BTreeMap::new(),
+    };
+    let mut waiting = 0u64;
+    let mut all_delays = Vec::new();
+    for r in &rows {
+        let case_id: String = r.try_get(0)?;
+        let date_cdp: String = r.try_get(1)?;
+        let organisme: Option<String> = r.try_get(2)?;
+        let non_traite: Option<String> = r.try_get(3)?;
+        let nouvelle: Option<i64> = r.try_get(4)?;
+        if let Some(o) = organisme {
+            let line = by_org.entry(o).or_default();
+            line.0 += 1;
+            line.1 += u64::from(nouvelle == Some(1));
+            line.2 += u64::from(sans_suite.contains(&case_id));
+            if let (Some(fc), Ok(d0)) = (
+                first_contact.get(&case_id),
+                crate::domain::parse_date(&date_cdp),
+            ) && let Ok(d1) = crate::domain::parse_date(fc)
+            {
+                let days = (d1 - d0).whole_days();
+                line.3.push(days);
+                all_delays.push(days);
+            }
+        } else if let Some(m) = non_traite {
+            nt.total += 1;
+            *nt.motifs.entry(m).or_default() += 1;
+        } else {
+            waiting += 1;
+        }
+    }
+    let total = rows.len() as u64;
+    let mut lines: Vec<(String, (u64, u64, u64, Vec<i64>))> = by_org.into_iter().collect();
+    lines.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    let mut counts: Vec<u64> = lines.iter().map(|l| l.1.0).collect();
+    counts.push(nt.total);
+    counts.push(waiting);
+    let pct = largest_remainder(&counts, total);
+    nt.pct = pct[lines.len()];
+    let en_attente = EnAttente {
+        total: waiting,
+        pct: pct[lines.len() + 1],
+    };
+    let attributions = lines
+        .into_iter()
+        .zip(pct.iter())
+        .map(
+            |((organisme, (total, nouvelles, sans_suite, delays)), pct)| Attribution {
+                organisme,
+                total,
+                pct: *pct,
+                nouvelles,
+                sans_suite,
+                delai_premier_contact_median_jours: median(delays),
+            },
+        )
+        .collect();
+    Ok(Stats {
+        from: f,
+        to: t,
+        total_cdp: total,
+        attributions,
+        non_traites: nt,
+        en_attente,
+        delai_premier_contact_median_jours: median(all_delays),
+        axes: axes.into_iter().map(|(k, v)| (k, v.len() as u64)).collect(),
+        judiciaire: court
+            .into_iter()
+            .map(|(k, v)| (k, v.len() as u64))
+            .collect(),
+    })
+}
+
+/// The figures as CSV (one line per referent, then not processed and
+/// awaiting), for a spreadsheet.
+pub fn to_csv(s: &Stats) -> Vec<u8> {
+    let mut w = crate::export::TableWriter::new(
+        crate::export::FileFormat::Csv,
+        &[
+            "ligne",
+            "total",
+            "pct",
+            "nouvelles",
+            "sans_suite",
+            "delai_premier_contact_median_jours",
+        ],
+    )
+    .expect("CSV writer");
+    for a in &s.attributions {
+        let cells = [
+            a.organisme.clone(),
+            a.total.to_string(),
+            a.pct.to_string(),
+            a.nouvelles.to_string(),
+            a.sans_suite.to_string(),
+            a.delai_premier_contact_median_jours
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        ];
+        w.write_row(cells.iter().map(String::as_str))
+            .expect("CSV row");
+    }
+    for (name, total, pct) in [
+        ("non_traites", s.non_traites.total, s.non_traites.pct),
+        ("en_attente", s.en_attente.total, s.en_attente.pct),
+    ] {
+        let cells = [
+            name.to_owned(),
+            total.to_string(),
+            pct.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ];
+        w.write_row(cells.iter().map(String::as_str))
+            .expect("CSV row");
+    }
+    let cells = [
+        "total_cdp".to_owned(),
+        s.total_cdp.to_string(),
+        "100".to_owned(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ];
+    w.write_row(cells.iter().map(String::as_str))
+        .expect("CSV row");
+    w.finish().expect("CSV")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ccapex_table_adds_up_to_100() {
+        assert_eq!(
+            largest_remainder(&[164, 52, 13, 14], 243),
+            vec![68, 21, 5, 6]
+        );
+        assert_eq!(largest_remainder(&[1, 1, 1], 3), vec![34, 33, 33]);
+        assert_eq!(largest_remainder(&[0, 0], 0), vec![0, 0]);
+        assert_eq!(largest_remainder(&[2, 1, 0], 3), vec![67, 33, 0]);
+    }
+}
