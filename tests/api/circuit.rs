@@ -535,3 +535,318 @@ async fn the_243_cdps_give_back_the_ccapex_table(db: Db) {
     app.stop().await;
 }
 both!(the_243_cdps_give_back_the_ccapex_table);
+
+/// Counts of every table a return or decision may write.
+async fn domain_counts(app: &TestApp) -> Vec<i64> {
+    let mut v = Vec::new();
+    for sql in [
+        "SELECT COUNT(*) FROM returns",
+        "SELECT COUNT(*) FROM enrichments",
+        "SELECT COUNT(*) FROM member_answers",
+        "SELECT COUNT(*) FROM events",
+        "SELECT COUNT(*) FROM decisions",
+        "SELECT COUNT(*) FROM outbox",
+        "SELECT COUNT(*) FROM case_tokens",
+    ] {
+        v.push(app.count(sql).await);
+    }
+    v
+}
+
+fn small() -> Vec<Household> {
+    let mut hs: Vec<Household> = generate()
+        .into_iter()
+        .filter(|h| h.month == 0)
+        .filter(|h| {
+            matches!(
+                h.nom.as_str(),
+                "FoyerCn0" | "FoyerMn0" | "FoyerFn0" | "FoyerMk3" | "FoyerCn3"
+            )
+        })
+        .collect();
+    for h in &mut hs {
+        h.sans_suite = false;
+    }
+    hs
+}
+
+async fn every_refused_return_or_decision_leaves_the_store_unchanged(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let hs = small();
+    assert_eq!(
+        hs.len(),
+        3,
+        "{:?}",
+        hs.iter().map(|h| &h.nom).collect::<Vec<_>>()
+    );
+    let refs: Vec<&Household> = hs.iter().collect();
+    let (status, list) = app.push_list("2022-03", "text/csv", list_csv(&refs)).await;
+    assert_eq!(status, 201, "{list}");
+    let (h, rows) = pull(&app, "caf", "enrichment").await.remove(0);
+    let caf_token = rows[0][col(&h, "token")].clone();
+    let header = "token,allocataire,date_naissance,nb_adultes,nb_enfants,ages_enfants,beneficiaire_alf,beneficiaire_apl\n";
+    let before = domain_counts(&app).await;
+
+    // A kind outside the partner's roles.
+    let (status, r) = push_return(
+        &app,
+        "mdsf",
+        "enrichment",
+        &format!("{header}{caf_token},oui,1970-01-01,1,0,,non,non\n"),
+    )
+    .await;
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (403, Some("not_your_case")),
+        "{r}"
+    );
+    // A token never delivered to this partner (CAF's token sent by the CCAS as a member).
+    let (status, r) = push_return(
+        &app,
+        "ccas-sables",
+        "referent",
+        &format!(
+            "token,referent_connu,organisme\n{caf_token},non,\nv1-aaaaaaaaaaaaaaaaaaaaaaaa,non,\n"
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (403, Some("not_your_case")),
+        "{r}"
+    );
+    assert_eq!(r["error"]["details"].as_array().unwrap().len(), 2, "{r}");
+    assert_eq!(r["error"]["details"][0]["line"], 2);
+    // Plaintext.
+    let caf = app.client("caf");
+    let (status, r) = post_raw(
+        &caf,
+        "/v1/returns?kind=enrichment",
+        "text/csv",
+        format!("{header}{caf_token},oui,,1,0,,non,non\n").into_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (415, Some("unsupported_media_type")),
+        "{r}"
+    );
+    assert!(r["error"]["message"].as_str().unwrap().contains("age"));
+    // Bad rows: every one named, nothing applied (the good first row neither).
+    let (status, r) = push_return(&app, "caf", "enrichment", &format!("{header}{caf_token},oui,1970-01-01,1,0,,non,non\n{caf_token},peut-être,31/02/1970,1,x,,non,non\n")).await;
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (422, Some("invalid_rows")),
+        "{r}"
+    );
+    let lines: Vec<u64> = r["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![3, 3, 3]);
+    // A follow-up on a case not attributed to anyone yet.
+    let (status, r) = push_return(
+        &app,
+        "caf",
+        "followup",
+        &format!("token,date,evenement,motif,detail\n{caf_token},2022-03-10,appel_reussi,,\n"),
+    )
+    .await;
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (403, Some("not_your_case")),
+        "{r}"
+    );
+    assert_eq!(
+        domain_counts(&app).await,
+        before,
+        "a refused return changed the store"
+    );
+
+    // The same bytes twice are applied once.
+    let mut ret = String::from(header);
+    for r in &rows {
+        ret.push_str(&format!(
+            "{},oui,1960-01-01,1,0,,non,non\n",
+            r[col(&h, "token")]
+        ));
+    }
+    let (s1, r1) = push_return(&app, "caf", "enrichment", &ret).await;
+    let (s2, r2) = push_return(&app, "caf", "enrichment", &ret).await;
+    assert_eq!((s1, s2), (201, 200), "{r1} {r2}");
+    assert_eq!(r1["return_id"], r2["return_id"]);
+    // Its sender can read what was applied; nobody else.
+    let (status, detail) = get_json(
+        &caf,
+        &format!("/v1/returns/{}", r1["return_id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["results"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        get_json(
+            &app.client("mdsf"),
+            &format!("/v1/returns/{}", r1["return_id"].as_str().unwrap())
+        )
+        .await
+        .0,
+        404
+    );
+
+    // Deciding twice: 409, nothing recorded the second time.
+    let ddets = app.client("ddets");
+    let (_, c) = post_json(
+        &ddets,
+        "/v1/concertations",
+        serde_json::json!({"date": "2022-03-28"}),
+    )
+    .await;
+    let id = c["concertation_id"].as_str().unwrap().to_owned();
+    let token = c["agenda"][0]["token"].as_str().unwrap().to_owned();
+    let path = format!("/v1/concertations/{id}/decisions");
+    let (status, r) = post_json(
+        &ddets,
+        &path,
+        serde_json::json!({"decisions": [{"token": token, "organisme": "ccas-sables"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let before = domain_counts(&app).await;
+    let (status, r) = post_json(
+        &ddets,
+        &path,
+        serde_json::json!({"decisions": [{"token": token, "organisme": "mdsf"}]}),
+    )
+    .await;
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{r}"
+    );
+    let (status, _) = post_json(
+        &ddets,
+        &path,
+        serde_json::json!({"decisions": [{"token": token, "non_traite": "vacances"}]}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    // Only the secretariat runs the concertation.
+    assert_eq!(
+        post_json(
+            &app.client("mdsf"),
+            &path,
+            serde_json::json!({"accept_proposals": true})
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(domain_counts(&app).await, before);
+    // A follow-up by a referent the case was not attributed to.
+    let (h, rows) = pull(&app, "ccas-sables", "dossier").await.remove(0);
+    let ccas_token = rows[0][col(&h, "token")].clone();
+    let (status, _) = push_return(
+        &app,
+        "mdsf",
+        "followup",
+        &format!("token,date,evenement,motif,detail\n{ccas_token},2022-03-10,appel_reussi,,\n"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(domain_counts(&app).await, before);
+    app.stop().await;
+}
+both!(every_refused_return_or_decision_leaves_the_store_unchanged);
+
+async fn a_returning_household_is_proposed_to_its_referent_and_alerts_count_days(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let ddets = app.client("ddets");
+    // Month 1: one person over 50 in town, routed before CAF answers.
+    let csv1 = "ref_cdp,date_cdp,nom,prenom,adresse,code_postal,commune,bailleur_type,bailleur_nom,montant_dette\n\
+                R1,2026-09-01,Lefèvre,Hélène,3 rue Travot,85100,Les Sables-d'Olonne,prive,SCI,1200\n";
+    let (_, l1) = app
+        .push_list("2026-09", "text/csv", csv1.as_bytes().to_vec())
+        .await;
+    let (status, routed) = post_json(
+        &ddets,
+        &format!("/v1/lists/{}/route", l1["list_id"].as_str().unwrap()),
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{routed}");
+    assert_eq!(
+        pull(&app, "ccas-sables", "concertation").await.len(),
+        1,
+        "routed to the CCAS before CAF answered"
+    );
+    let (_, c) = post_json(
+        &ddets,
+        "/v1/concertations",
+        serde_json::json!({"date": "2026-09-20"}),
+    )
+    .await;
+    let e = &c["agenda"][0];
+    assert!(e["proposal"].is_null(), "no enrichment yet: {e}");
+    assert!(
+        e["no_proposal_reason"]
+            .as_str()
+            .unwrap()
+            .contains("enrichment")
+    );
+    assert_eq!(e["jours_restants"], 42 - 19);
+    let (status, _) = post_json(
+        &ddets,
+        &format!(
+            "/v1/concertations/{}/decisions",
+            c["concertation_id"].as_str().unwrap()
+        ),
+        serde_json::json!({"decisions": [{"token": e["token"], "organisme": "ccas-sables"}]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Not reached yet: the secretariat sees it in the alerts.
+    let (_, alerts) = get_json(&ddets, "/v1/alerts").await;
+    assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
+    assert_eq!(alerts[0]["referent"], "ccas-sables");
+    // Month 2: the same household, written otherwise, comes back.
+    let csv2 = "ref_cdp,date_cdp,nom,prenom,adresse,code_postal,commune,bailleur_type,bailleur_nom,montant_dette\n\
+                R2,2026-10-03,LEFEVRE,helene,3 rue Travot,85100,Les Sables-d'Olonne,prive,SCI,1500\n";
+    app.push_list("2026-10", "text/csv", csv2.as_bytes().to_vec())
+        .await;
+    let (_, c) = post_json(
+        &ddets,
+        "/v1/concertations",
+        serde_json::json!({"date": "2026-10-20"}),
+    )
+    .await;
+    assert_eq!(c["agenda"].as_array().unwrap().len(), 1, "{c}");
+    let e = &c["agenda"][0];
+    assert_eq!(e["referent_precedent"], "ccas-sables", "{e}");
+    assert_eq!(e["proposal"]["organisme"], "ccas-sables", "{e}");
+    // The referent reaches the first one: it leaves the alerts.
+    let (h, rows) = pull(&app, "ccas-sables", "dossier").await.remove(0);
+    let token = &rows[0][col(&h, "token")];
+    let (status, r) = push_return(
+        &app,
+        "ccas-sables",
+        "followup",
+        &format!("token,date,evenement,motif,detail\n{token},2026-09-25,appel_reussi,,\n"),
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    let (_, alerts) = get_json(&ddets, "/v1/alerts").await;
+    assert_eq!(
+        alerts.as_array().unwrap().len(),
+        1,
+        "only the October case is left: {alerts}"
+    );
+    assert_eq!(alerts[0]["date_cdp"], "2026-10-03");
+    app.stop().await;
+}
+both!(a_returning_household_is_proposed_to_its_referent_and_alerts_count_days);
