@@ -109,12 +109,13 @@ pub async fn run(
         .map_err(|e| DemoError::Io(e.to_string()))?;
     let identity = crate::config::secrets::parse_age_identity(&identity_text)
         .ok_or_else(|| DemoError::Io("caf.agekey holds no identity".into()))?;
+    let mut enrichment: Vec<Vec<u8>> = Vec::new();
     for f in &files {
         let ct = caf.download(&f.file_id).await?;
         let plain = crate::export::envelope::open(&ct, &identity, 1 << 30)
             .map_err(|e| DemoError::Unexpected(e.to_string()))?;
-        let text = String::from_utf8_lossy(&plain);
-        let header = text.lines().next().unwrap_or_default();
+        let text = String::from_utf8_lossy(&plain).into_owned();
+        let header = text.lines().next().unwrap_or_default().to_owned();
         say(
             out,
             format!(
@@ -143,12 +144,15 @@ pub async fn run(
             out,
             format!("caf: acknowledged {}; it leaves the outbox", f.file_id),
         );
+        enrichment.push(plain);
     }
     let left = caf.outbox().await?.len();
     say(
         out,
         format!("caf: {left} file(s) waiting after acknowledgement"),
     );
+    enrich(&caf, &enrichment, out).await?;
+    month(&base, &certs, out).await?;
     let entries: i64 = sqlx::Row::try_get(
         &sqlx::query("SELECT COUNT(*) FROM audit_log")
             .fetch_one(app.store.pool())
@@ -165,5 +169,238 @@ pub async fn run(
     );
     server.shutdown(std::time::Duration::from_secs(5)).await;
     app.store.close().await;
+    Ok(())
+}
+
+fn table(plain: &[u8]) -> Result<(Vec<String>, Vec<Vec<String>>), DemoError> {
+    let t = crate::ingest::read_table(plain, &crate::ingest::Limits::default())
+        .map_err(|e| DemoError::Unexpected(e.to_string()))?;
+    let rows = t
+        .rows()
+        .map(|r| {
+            r.map(|r| r.cells().iter().map(|c| c.text.clone()).collect())
+                .map_err(|e| DemoError::Unexpected(e.to_string()))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((t.headers().to_vec(), rows))
+}
+
+fn column(header: &[String], name: &str) -> Result<usize, DemoError> {
+    header
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| DemoError::Unexpected(format!("no column {name}")))
+}
+
+/// Encrypts a return to the gateway's recipient (fetched as a partner would)
+/// and sends it.
+async fn push(c: &GatewayClient, kind: &str, csv: String) -> Result<serde_json::Value, DemoError> {
+    let recipient: age::x25519::Recipient = c
+        .recipient()
+        .await?
+        .parse()
+        .map_err(|e: &str| DemoError::Unexpected(e.to_owned()))?;
+    let ct = crate::export::envelope::seal(csv.as_bytes(), &[recipient])
+        .map_err(|e| DemoError::Unexpected(e.to_string()))?;
+    let (status, r) = c.push_return(kind, ct).await?;
+    if status != 201 {
+        return Err(DemoError::Unexpected(format!(
+            "{kind} return answered {status}: {r}"
+        )));
+    }
+    Ok(r)
+}
+
+/// CAF completes every case (invented facts, varied so that every
+/// attribution rule shows).
+async fn enrich(
+    caf: &GatewayClient,
+    files: &[Vec<u8>],
+    out: &mut impl std::io::Write,
+) -> Result<(), DemoError> {
+    let mut csv = String::from(
+        "token,allocataire,date_naissance,nb_adultes,nb_enfants,ages_enfants,beneficiaire_alf,beneficiaire_apl\n",
+    );
+    let mut n = 0;
+    for plain in files {
+        let (h, rows) = table(plain)?;
+        let tok = column(&h, "token")?;
+        for (i, r) in rows.iter().enumerate() {
+            let (birth, ages, alf) = match i % 4 {
+                0 => ("1958-04-12", "", "non"),
+                1 => ("1984-03-12", "4;9", "oui"),
+                2 => ("1990-11-02", "", "non"),
+                _ => ("", "15", "non"),
+            };
+            let nb = if ages.is_empty() {
+                0
+            } else {
+                ages.split(';').count()
+            };
+            csv.push_str(&format!("{},oui,{birth},1,{nb},{ages},{alf},non\n", r[tok]));
+            n += 1;
+        }
+    }
+    let r = push(caf, "enrichment", csv).await?;
+    let _ = writeln!(
+        out,
+        "caf: enrichment return {} applied to {n} cases; concertation files routed to the members: {}",
+        r["return_id"],
+        r["routed"].as_array().map_or(0, Vec::len)
+    );
+    Ok(())
+}
+
+/// The rest of the month: members' answers, the concertation, decisions,
+/// dossiers, follow-ups, figures.
+async fn month(base: &str, certs: &Path, out: &mut impl std::io::Write) -> Result<(), DemoError> {
+    let identity = |id: &str| -> Result<age::x25519::Identity, DemoError> {
+        let text = String::from_utf8(read(&certs.join(format!("{id}.agekey")))?)
+            .map_err(|e| DemoError::Io(e.to_string()))?;
+        crate::config::secrets::parse_age_identity(&text)
+            .ok_or_else(|| DemoError::Io(format!("{id}.agekey holds no identity")))
+    };
+    let pull =
+        async |id: &str, kind: &str| -> Result<Vec<(Vec<String>, Vec<Vec<String>>)>, DemoError> {
+            let c = client(base, certs, id)?;
+            let key = identity(id)?;
+            let mut files = Vec::new();
+            for f in c.outbox().await?.into_iter().filter(|f| f.kind == kind) {
+                let plain =
+                    crate::export::envelope::open(&c.download(&f.file_id).await?, &key, 1 << 30)
+                        .map_err(|e| DemoError::Unexpected(e.to_string()))?;
+                files.push(table(&plain)?);
+                c.ack(&f.file_id).await?;
+            }
+            Ok(files)
+        };
+    for member in [
+        "caf",
+        "mdsf",
+        "ccas-sables",
+        "vendee-habitat",
+        "vendee-logement",
+    ] {
+        let files = pull(member, "concertation").await?;
+        let mut csv = String::from("token,referent_connu,organisme,nom_referent\n");
+        let mut n = 0;
+        for (h, rows) in &files {
+            let tok = column(h, "token")?;
+            for r in rows {
+                // The MDSF already follows the first household of its file.
+                let known = member == "mdsf" && n == 0;
+                csv.push_str(&format!(
+                    "{},{},{},\n",
+                    r[tok],
+                    if known { "oui" } else { "non" },
+                    if known { "mdsf" } else { "" }
+                ));
+                n += 1;
+            }
+        }
+        let _ = writeln!(
+            out,
+            "{member}: concertation file with {n} case(s) of its scope"
+        );
+        if n > 0 {
+            push(&client(base, certs, member)?, "referent", csv).await?;
+        }
+    }
+    let ddets = client(base, certs, "ddets")?;
+    let (status, c) = ddets
+        .post_json(
+            "/v1/concertations",
+            &serde_json::json!({"date": "2026-11-05"}),
+        )
+        .await?;
+    if status != 201 {
+        return Err(DemoError::Unexpected(format!(
+            "concertation answered {status}: {c}"
+        )));
+    }
+    let agenda = c["agenda"].as_array().cloned().unwrap_or_default();
+    let mut proposals: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut explicit = Vec::new();
+    for e in &agenda {
+        let key = match (&e["proposal"]["organisme"], &e["proposal"]["non_traite"]) {
+            (serde_json::Value::String(o), _) => o.clone(),
+            (_, serde_json::Value::String(m)) => format!("non traité ({m})"),
+            _ => {
+                explicit.push(serde_json::json!({"token": e["token"], "organisme": "mdsf"}));
+                "no proposal (decided: mdsf)".to_owned()
+            }
+        };
+        *proposals.entry(key).or_default() += 1;
+    }
+    let _ = writeln!(
+        out,
+        "ddets: concertation {} opened, {} case(s) on the agenda; proposals: {proposals:?}",
+        c["concertation_id"],
+        agenda.len()
+    );
+    let id = c["concertation_id"].as_str().unwrap_or_default();
+    let (status, d) = ddets
+        .post_json(
+            &format!("/v1/concertations/{id}/decisions"),
+            &serde_json::json!({"accept_proposals": true, "decisions": explicit}),
+        )
+        .await?;
+    if status != 200 {
+        return Err(DemoError::Unexpected(format!(
+            "decisions answered {status}: {d}"
+        )));
+    }
+    let _ = writeln!(
+        out,
+        "ddets: {} decision(s) recorded; dossier files routed to the referents: {}",
+        d["decided"].as_array().map_or(0, Vec::len),
+        d["files"].as_array().map_or(0, Vec::len)
+    );
+    for referent in ["mdsf", "ccas-sables", "caf"] {
+        let mut csv = String::from("token,date,evenement,motif,detail\n");
+        let mut n = 0;
+        for (h, rows) in pull(referent, "dossier").await? {
+            let (tok, date) = (column(&h, "token")?, column(&h, "date_cdp")?);
+            for r in rows {
+                let d = crate::domain::parse_date(&r[date]).map_err(DemoError::Unexpected)?;
+                csv.push_str(&format!(
+                    "{},{},appel_reussi,,\n",
+                    r[tok],
+                    d + time::Duration::days(6)
+                ));
+                n += 1;
+            }
+        }
+        if n > 0 {
+            push(&client(base, certs, referent)?, "followup", csv).await?;
+        }
+        let _ = writeln!(
+            out,
+            "{referent}: dossier with {n} case(s) received; each household phoned (follow-up return sent)"
+        );
+    }
+    let (_, s) = ddets
+        .get_json("/v1/stats?from=2026-10-01&to=2026-10-31")
+        .await?;
+    let _ = writeln!(out, "figures for October 2026 ({} CDPs):", s["total_cdp"]);
+    for a in s["attributions"].as_array().cloned().unwrap_or_default() {
+        let _ = writeln!(
+            out,
+            "  {:<14} {:>3} cases {:>3} %  new {:>3}  median days to first contact {}",
+            a["organisme"].as_str().unwrap_or_default(),
+            a["total"],
+            a["pct"],
+            a["nouvelles"],
+            a["delai_premier_contact_median_jours"]
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {:<14} {:>3} cases {:>3} %  {}",
+        "not processed",
+        s["non_traites"]["total"],
+        s["non_traites"]["pct"],
+        s["non_traites"]["motifs"]
+    );
     Ok(())
 }

@@ -141,6 +141,42 @@ impl GatewayClient {
         Ok(())
     }
 
+    /// `POST /v1/returns?kind=…` with an age ciphertext: the status and the
+    /// JSON answer, whatever the status.
+    pub async fn push_return(
+        &self,
+        kind: &str,
+        ciphertext: Vec<u8>,
+    ) -> Result<(u16, serde_json::Value), ClientError> {
+        let resp = self
+            .http
+            .post(self.url(&format!("/v1/returns?kind={kind}")))
+            .header(reqwest::header::CONTENT_TYPE, "application/age")
+            .body(ciphertext)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await?))
+    }
+
+    /// A JSON `POST`: the status and the JSON answer.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(u16, serde_json::Value), ClientError> {
+        let resp = self.http.post(self.url(path)).json(body).send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await?))
+    }
+
+    /// A JSON `GET`: the status and the JSON answer.
+    pub async fn get_json(&self, path: &str) -> Result<(u16, serde_json::Value), ClientError> {
+        let resp = self.http.get(self.url(path)).send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await?))
+    }
+
     /// `GET /v1/recipient`.
     pub async fn recipient(&self) -> Result<String, ClientError> {
         let resp = self.http.get(self.url("/v1/recipient")).send().await?;
