@@ -172,7 +172,10 @@ pub async fn run(
     Ok(())
 }
 
-fn table(plain: &[u8]) -> Result<(Vec<String>, Vec<Vec<String>>), DemoError> {
+/// A decrypted file: header and rows.
+type Table = (Vec<String>, Vec<Vec<String>>);
+
+fn table(plain: &[u8]) -> Result<Table, DemoError> {
     let t = crate::ingest::read_table(plain, &crate::ingest::Limits::default())
         .map_err(|e| DemoError::Unexpected(e.to_string()))?;
     let rows = t
@@ -260,20 +263,19 @@ async fn month(base: &str, certs: &Path, out: &mut impl std::io::Write) -> Resul
         crate::config::secrets::parse_age_identity(&text)
             .ok_or_else(|| DemoError::Io(format!("{id}.agekey holds no identity")))
     };
-    let pull =
-        async |id: &str, kind: &str| -> Result<Vec<(Vec<String>, Vec<Vec<String>>)>, DemoError> {
-            let c = client(base, certs, id)?;
-            let key = identity(id)?;
-            let mut files = Vec::new();
-            for f in c.outbox().await?.into_iter().filter(|f| f.kind == kind) {
-                let plain =
-                    crate::export::envelope::open(&c.download(&f.file_id).await?, &key, 1 << 30)
-                        .map_err(|e| DemoError::Unexpected(e.to_string()))?;
-                files.push(table(&plain)?);
-                c.ack(&f.file_id).await?;
-            }
-            Ok(files)
-        };
+    let pull = async |id: &str, kind: &str| -> Result<Vec<Table>, DemoError> {
+        let c = client(base, certs, id)?;
+        let key = identity(id)?;
+        let mut files = Vec::new();
+        for f in c.outbox().await?.into_iter().filter(|f| f.kind == kind) {
+            let plain =
+                crate::export::envelope::open(&c.download(&f.file_id).await?, &key, 1 << 30)
+                    .map_err(|e| DemoError::Unexpected(e.to_string()))?;
+            files.push(table(&plain)?);
+            c.ack(&f.file_id).await?;
+        }
+        Ok(files)
+    };
     for member in [
         "caf",
         "mdsf",

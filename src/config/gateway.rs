@@ -223,6 +223,19 @@ impl GatewayConfig {
                 ));
             }
         }
+        for (key, file) in [
+            ("partners", &cfg.partners_file),
+            ("policy", &cfg.policy_file),
+        ] {
+            if !file.is_file() {
+                return Err(ConfigError::invalid(
+                    path,
+                    key,
+                    format!("{} does not exist", file.display()),
+                    "point it at the file (relative paths are read from this file's folder)",
+                ));
+            }
+        }
         if let Some(f) = cfg.tls.crl.iter().find(|f| !f.is_file()) {
             return Err(ConfigError::invalid(
                 path,

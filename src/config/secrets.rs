@@ -59,15 +59,26 @@ pub fn write_new(path: &Path, contents: &[u8]) -> Result<(), SecretError> {
     Ok(())
 }
 
-fn read_private(path: &Path) -> Result<String, SecretError> {
+/// Makes sure a secret file is readable by its owner only. A file that
+/// others may read (a git checkout, say, where every file is 0644) is
+/// tightened to 0600 with a warning; if that fails, the secret is refused.
+pub fn ensure_private(path: &Path) -> Result<(), SecretError> {
     let meta = std::fs::metadata(path).map_err(io(path))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(SecretError::TooOpen {
-            path: path.display().to_string(),
-            mode,
-        });
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|_| {
+            SecretError::TooOpen {
+                path: path.display().to_string(),
+                mode,
+            }
+        })?;
+        tracing::warn!(file = %path.display(), mode = format!("{mode:o}"), "secret file was readable by others; tightened to 0600");
     }
+    Ok(())
+}
+
+fn read_private(path: &Path) -> Result<String, SecretError> {
+    ensure_private(path)?;
     std::fs::read_to_string(path).map_err(io(path))
 }
 

@@ -41,7 +41,7 @@ pub struct TableWriter {
 }
 
 enum Inner {
-    Csv(csv::Writer<Vec<u8>>),
+    Csv(Box<csv::Writer<Vec<u8>>>),
     Xlsx(Box<rust_xlsxwriter::Workbook>),
 }
 
@@ -64,7 +64,7 @@ impl TableWriter {
     pub fn new(format: FileFormat, headers: &[&str]) -> Result<TableWriter, WriteError> {
         let mut w = TableWriter {
             inner: match format {
-                FileFormat::Csv => Inner::Csv(csv::Writer::from_writer(Vec::new())),
+                FileFormat::Csv => Inner::Csv(Box::new(csv::Writer::from_writer(Vec::new()))),
                 FileFormat::Xlsx => {
                     let mut wb = rust_xlsxwriter::Workbook::new();
                     wb.add_worksheet();

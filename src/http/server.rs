@@ -45,6 +45,7 @@ impl RunningServer {
 pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
     crate::tls::install_crypto_provider();
     let g = &app.config.gateway;
+    crate::config::secrets::ensure_private(&g.tls.key)?;
     let read = |p: &std::path::Path| {
         std::fs::read(p).map_err(|e| crate::tls::TlsError::Io {
             path: p.to_path_buf(),

@@ -93,6 +93,15 @@ pub struct Stats {
     pub judiciaire: BTreeMap<String, u64>,
 }
 
+/// One referent's counts while computing.
+#[derive(Default)]
+struct Line {
+    total: u64,
+    nouvelles: u64,
+    sans_suite: u64,
+    delays: Vec<i64>,
+}
+
 fn median(mut v: Vec<i64>) -> Option<f64> {
     if v.is_empty() {
         return None;
@@ -162,7 +171,7 @@ pub async fn compute(
             court.entry(ev.clone()).or_default().insert(case_id.clone());
         }
     }
-    let mut by_org: BTreeMap<String, (u64, u64, u64, Vec<i64>)> = BTreeMap::new();
+    let mut by_org: BTreeMap<String, Line> = BTreeMap::new();
     let mut nt = NonTraites {
         total: 0,
         pct: 0,
@@ -178,16 +187,16 @@ pub async fn compute(
         let nouvelle: Option<i64> = r.try_get(4)?;
         if let Some(o) = organisme {
             let line = by_org.entry(o).or_default();
-            line.0 += 1;
-            line.1 += u64::from(nouvelle == Some(1));
-            line.2 += u64::from(sans_suite.contains(&case_id));
+            line.total += 1;
+            line.nouvelles += u64::from(nouvelle == Some(1));
+            line.sans_suite += u64::from(sans_suite.contains(&case_id));
             if let (Some(fc), Ok(d0)) = (
                 first_contact.get(&case_id),
                 crate::domain::parse_date(&date_cdp),
             ) && let Ok(d1) = crate::domain::parse_date(fc)
             {
                 let days = (d1 - d0).whole_days();
-                line.3.push(days);
+                line.delays.push(days);
                 all_delays.push(days);
             }
         } else if let Some(m) = non_traite {
@@ -198,9 +207,9 @@ pub async fn compute(
         }
     }
     let total = rows.len() as u64;
-    let mut lines: Vec<(String, (u64, u64, u64, Vec<i64>))> = by_org.into_iter().collect();
-    lines.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
-    let mut counts: Vec<u64> = lines.iter().map(|l| l.1.0).collect();
+    let mut lines: Vec<(String, Line)> = by_org.into_iter().collect();
+    lines.sort_by(|a, b| b.1.total.cmp(&a.1.total).then(a.0.cmp(&b.0)));
+    let mut counts: Vec<u64> = lines.iter().map(|l| l.1.total).collect();
     counts.push(nt.total);
     counts.push(waiting);
     let pct = largest_remainder(&counts, total);
@@ -212,16 +221,14 @@ pub async fn compute(
     let attributions = lines
         .into_iter()
         .zip(pct.iter())
-        .map(
-            |((organisme, (total, nouvelles, sans_suite, delays)), pct)| Attribution {
-                organisme,
-                total,
-                pct: *pct,
-                nouvelles,
-                sans_suite,
-                delai_premier_contact_median_jours: median(delays),
-            },
-        )
+        .map(|((organisme, line), pct)| Attribution {
+            organisme,
+            total: line.total,
+            pct: *pct,
+            nouvelles: line.nouvelles,
+            sans_suite: line.sans_suite,
+            delai_premier_contact_median_jours: median(line.delays),
+        })
         .collect();
     Ok(Stats {
         from: f,

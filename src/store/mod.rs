@@ -155,13 +155,22 @@ impl Store {
         &self.pool
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so two writers queue instead of failing when one
-    /// read before writing.
+    /// Starts a write transaction, holding the store's write lock from the
+    /// start so that writers queue instead of racing: on SQLite
+    /// `BEGIN IMMEDIATE`; on PostgreSQL the audit head row, which every
+    /// write transaction updates anyway, locked `FOR UPDATE` (with several
+    /// gateway instances too). A check-then-insert (the same list sent twice
+    /// at once, a case decided twice) thus sees the other's commit.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT next_seq FROM audit_head WHERE id = 1 FOR UPDATE")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx
+            }
         })
     }
 

@@ -38,23 +38,23 @@ const SECTOR: (&str, &str) = ("Jard-sur-Mer", "85520");
 const OUTSIDE: (&str, &str) = ("Fontenay-le-Comte", "85200");
 const MONTHS: [(i32, u8); 3] = [(2022, 3), (2022, 9), (2023, 4)];
 
+/// A household's facts: target, member that already follows it, (commune,
+/// postal code), social landlord, age, children's ages, ALF.
+type Facts = (
+    Target,
+    Option<&'static str>,
+    (&'static str, &'static str),
+    bool,
+    Option<i32>,
+    Vec<u32>,
+    bool,
+);
+
 /// DOMAIN.md's 243 CDPs: MDSF 164 (54 new), CCAS 52 (30 new), CAF 13 (11
 /// new), not processed 14; CCAS closed 12 "sans suite", MDSF 21.
 fn generate() -> Vec<Household> {
     let mut out = Vec::new();
-    let mut add = |n: usize,
-                   kind: &str,
-                   f: &dyn Fn(
-        usize,
-    ) -> (
-        Target,
-        Option<&'static str>,
-        (&'static str, &'static str),
-        bool,
-        Option<i32>,
-        Vec<u32>,
-        bool,
-    )| {
+    let mut add = |n: usize, kind: &str, f: &dyn Fn(usize) -> Facts| {
         for i in 0..n {
             let (target, known_by, (commune, cp), social, age, ages, alf) = f(i);
             let k = out.len();

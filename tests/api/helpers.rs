@@ -70,12 +70,16 @@ pub async fn postgres_url() -> Option<String> {
         if std::env::var("PASSERELLE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
             panic!("PASSERELLE_REQUIRE_POSTGRES=1 but PASSERELLE_TEST_POSTGRES_URL is not set");
         }
-        eprintln!("SKIPPED (PostgreSQL): set PASSERELLE_TEST_POSTGRES_URL=postgres://user:pass@127.0.0.1:5432/postgres to run it");
+        eprintln!(
+            "SKIPPED (PostgreSQL): set PASSERELLE_TEST_POSTGRES_URL=postgres://user:pass@127.0.0.1:5432/postgres to run it"
+        );
         return None;
     };
     sqlx::any::install_default_drivers();
     let name = format!("passerelle_test_{}", hex::encode(rand::random::<[u8; 8]>()));
-    let pool = sqlx::AnyPool::connect(&admin).await.expect("connect to the test PostgreSQL server");
+    let pool = sqlx::AnyPool::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL server");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&pool)
         .await
@@ -115,7 +119,9 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&Path)) -> Option<TestApp
     };
     let config = Config::load(&main, &overrides).expect("example configuration loads");
     let app = App::open(config).await.expect("gateway opens");
-    let server = passerelle::http::start(app.clone()).await.expect("server starts");
+    let server = passerelle::http::start(app.clone())
+        .await
+        .expect("server starts");
     let addr = server.addr;
     Some(TestApp {
         base: format!("https://127.0.0.1:{}", addr.port()),
@@ -176,13 +182,24 @@ impl TestApp {
     }
 
     /// Uploads a list as DDETS: (status, JSON).
-    pub async fn push_list(&self, period: &str, content_type: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
-        self.client("ddets").push_list(period, content_type, body).await.unwrap()
+    pub async fn push_list(
+        &self,
+        period: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, serde_json::Value) {
+        self.client("ddets")
+            .push_list(period, content_type, body)
+            .await
+            .unwrap()
     }
 
     /// Runs a SQL count on the store.
     pub async fn count(&self, sql: &'static str) -> i64 {
-        let row = sqlx::query(sql).fetch_one(self.app.store.pool()).await.unwrap();
+        let row = sqlx::query(sql)
+            .fetch_one(self.app.store.pool())
+            .await
+            .unwrap();
         sqlx::Row::try_get(&row, 0).unwrap()
     }
 
@@ -207,7 +224,10 @@ pub fn decrypt(ct: &[u8], id: &age::x25519::Identity) -> Vec<u8> {
 
 /// Whether the `age` CLI is installed; prints a skip line when not.
 pub fn age_cli() -> bool {
-    let ok = std::process::Command::new("age").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = std::process::Command::new("age")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         if std::env::var("PASSERELLE_REQUIRE_AGE_CLI").is_ok_and(|v| v == "1") {
             panic!("PASSERELLE_REQUIRE_AGE_CLI=1 but the age CLI is not installed");
@@ -242,3 +262,107 @@ macro_rules! both {
     };
 }
 
+/// The JSON body of a raw response, with its status (`Null` when the body
+/// is not JSON).
+pub async fn status_json(resp: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The stable machine code of an error body (`""` when there is none).
+pub fn code(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_default()
+}
+
+/// The columns of the list table, in the contract's order.
+pub const LIST_HEADER: &str = "ref_cdp,date_cdp,nom,prenom,adresse,code_postal,commune,telephone,courriel,bailleur_type,bailleur_nom,montant_dette,loyer_mensuel,commissaire_justice";
+
+/// A valid CSV list of invented rows, each given as
+/// `[ref_cdp, nom, prenom, code_postal]`; every other cell is a plain valid
+/// value (social landlord, 1000 € of debt, no phone or e-mail).
+pub fn list_csv(rows: &[[&str; 4]]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(LIST_HEADER.split(',')).unwrap();
+    for (i, [ref_cdp, nom, prenom, code_postal]) in rows.iter().enumerate() {
+        let adresse = format!("{} rue Travot", i + 1);
+        w.write_record([
+            *ref_cdp,
+            "2026-10-01",
+            *nom,
+            *prenom,
+            &adresse,
+            *code_postal,
+            "Les Sables-d'Olonne",
+            "",
+            "",
+            "social",
+            "Vendée Habitat",
+            "1000",
+            "",
+            "",
+        ])
+        .unwrap();
+    }
+    w.into_inner().unwrap()
+}
+
+/// The records of a CSV text (header first).
+pub fn csv_records(text: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text)
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+/// SHA-256, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+impl TestApp {
+    /// A raw `GET path` as `id`.
+    pub async fn get(&self, id: &str, path: &str) -> reqwest::Response {
+        let c = self.client(id);
+        c.http().get(c.url(path)).send().await.unwrap()
+    }
+
+    /// A raw `POST path` (empty body) as `id`.
+    pub async fn post(&self, id: &str, path: &str) -> reqwest::Response {
+        let c = self.client(id);
+        c.http().post(c.url(path)).send().await.unwrap()
+    }
+
+    /// CAF's only waiting file: its id, ciphertext and plaintext.
+    pub async fn caf_file(&self) -> (String, Vec<u8>, Vec<u8>) {
+        let caf = self.client("caf");
+        let files = caf.outbox().await.unwrap();
+        assert_eq!(files.len(), 1, "CAF has one file waiting");
+        let ct = caf.download(&files[0].file_id).await.unwrap();
+        let plain = decrypt(&ct, &self.identity("caf"));
+        (files[0].file_id.clone(), ct, plain)
+    }
+
+    /// The text columns of a query's rows (every selected column must be
+    /// text).
+    pub async fn texts(&self, sql: &'static str) -> Vec<Vec<String>> {
+        use sqlx::Row;
+        sqlx::query(sql)
+            .fetch_all(self.app.store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| r.try_get::<String, _>(i).unwrap())
+                    .collect()
+            })
+            .collect()
+    }
+}

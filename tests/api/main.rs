@@ -2,5 +2,9 @@
 //! partners drive it. Each test runs on SQLite and, when
 //! `PASSERELLE_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
+mod audit;
+mod circuit;
 mod helpers;
+mod identity;
 mod lists;
+mod outbox;
