@@ -58,8 +58,9 @@ pub async fn append(conn: &mut AnyConnection, rec: &AuditRecord) -> Result<i64, 
     .bind(leaf)
     .execute(&mut *conn)
     .await?;
-    for chunk in subjects.chunks(500) {
-        let sql = crate::store::multi_insert("audit_subjects", &["subject", "seq"], chunk.len());
+    for chunk in subjects.chunks(crate::store::rows_per_insert(2)) {
+        let sql =
+            crate::store::multi_insert(conn, "audit_subjects", &["subject", "seq"], chunk.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for s in chunk {
             q = q.bind(s.clone()).bind(seq);

@@ -21,6 +21,7 @@ use std::sync::Arc;
 pub struct Route {
     /// The recipient.
     pub partner: Arc<Partner>,
+    keys: Option<crate::pseudo::CaseTokens>,
     writer: TableWriter,
     fields: Vec<String>,
     tokens: Vec<(String, String)>,
@@ -34,6 +35,7 @@ impl Route {
             writer: TableWriter::new(partner.format, columns)?,
             fields: columns.iter().map(|c| (*c).to_owned()).collect(),
             partner,
+            keys: None,
             tokens: Vec::new(),
             subjects: Vec::new(),
         })
@@ -49,7 +51,11 @@ impl Route {
         case_id: &str,
         subject: &str,
     ) -> Result<(), CircuitError> {
-        let token = app.pseudo.case_token(&self.partner.id, case_id);
+        let partner = &self.partner.id;
+        let token = self
+            .keys
+            .get_or_insert_with(|| app.pseudo.case_tokens_for(partner))
+            .token(case_id);
         let cells: Vec<String> = view
             .fields
             .iter()

@@ -63,6 +63,20 @@ pub struct ServerSettings {
     /// Connections served at once; more wait in the kernel's backlog.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// New connections a source address may open per second, sustained
+    /// (before authentication: bounds handshake floods).
+    #[serde(default = "default_connections_per_ip")]
+    pub connections_per_ip_per_second: u32,
+    /// New connections a source address may open in a burst.
+    #[serde(default = "default_connection_burst")]
+    pub connection_burst_per_ip: u32,
+}
+
+fn default_connections_per_ip() -> u32 {
+    20
+}
+fn default_connection_burst() -> u32 {
+    100
 }
 
 fn default_handshake_timeout() -> u64 {

@@ -98,8 +98,10 @@ async fn accept_loop(
     let slots = Arc::new(Semaphore::new(max));
     // Before authentication, per source address: new connections a second.
     let per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>> = Arc::new(RateLimiter::keyed(
-        Quota::per_second(NonZeroU32::new(20).expect("non-zero"))
-            .allow_burst(NonZeroU32::new(100).expect("non-zero")),
+        Quota::per_second(
+            NonZeroU32::new(s.connections_per_ip_per_second).unwrap_or(NonZeroU32::MIN),
+        )
+        .allow_burst(NonZeroU32::new(s.connection_burst_per_ip).unwrap_or(NonZeroU32::MIN)),
     ));
     loop {
         let permit = tokio::select! {

@@ -84,8 +84,29 @@ impl Pseudonymiser {
     /// derivation, so two partners' tokens for one case cannot be linked
     /// without the root key.
     pub fn case_token(&self, partner: &str, case_id: &str) -> String {
-        let pk = derive(&self.case_token_root, partner);
-        let t = mac(&pk, &[case_id.as_bytes()]);
+        self.case_tokens_for(partner).token(case_id)
+    }
+
+    /// A partner's token key, derived once for many tokens.
+    pub fn case_tokens_for(&self, partner: &str) -> CaseTokens {
+        CaseTokens(derive(&self.case_token_root, partner))
+    }
+}
+
+/// One partner's case-token key. Its `Debug` prints no key.
+#[derive(Clone)]
+pub struct CaseTokens([u8; 32]);
+
+impl std::fmt::Debug for CaseTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CaseTokens(***)")
+    }
+}
+
+impl CaseTokens {
+    /// The partner's token for a case.
+    pub fn token(&self, case_id: &str) -> String {
+        let t = mac(&self.0, &[case_id.as_bytes()]);
         // Base32 without padding (RFC 4648), lower case: easy to read aloud
         // and safe in every spreadsheet.
         format!("{KEY_VERSION}-{}", base32(&t[..15]))

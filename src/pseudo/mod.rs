@@ -10,5 +10,5 @@
 mod keys;
 mod seal;
 
-pub use keys::{Pseudonymiser, household_identity};
+pub use keys::{CaseTokens, Pseudonymiser, household_identity};
 pub use seal::SealError;

@@ -122,25 +122,25 @@ pub async fn insert_cases(
     cases: &[NewCase],
     at_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    if cases.is_empty() {
-        return Ok(());
+    let per = super::rows_per_insert(CASE_COLS.len());
+    for chunk in cases.chunks(per) {
+        let sql = multi_insert(conn, "cases", CASE_COLS, chunk.len());
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in chunk {
+            q = q
+                .bind(c.case_id.clone())
+                .bind(list_id.to_owned())
+                .bind(c.line)
+                .bind(c.household.clone())
+                .bind(c.subject.clone())
+                .bind(c.date_cdp.clone())
+                .bind(c.code_postal.clone())
+                .bind(c.bailleur_type.clone())
+                .bind("received")
+                .bind(c.sealed.clone())
+                .bind(at_ms);
+        }
+        q.execute(&mut *conn).await?;
     }
-    let sql = multi_insert("cases", CASE_COLS, cases.len());
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for c in cases {
-        q = q
-            .bind(c.case_id.clone())
-            .bind(list_id.to_owned())
-            .bind(c.line)
-            .bind(c.household.clone())
-            .bind(c.subject.clone())
-            .bind(c.date_cdp.clone())
-            .bind(c.code_postal.clone())
-            .bind(c.bailleur_type.clone())
-            .bind("received")
-            .bind(c.sealed.clone())
-            .bind(at_ms);
-    }
-    q.execute(&mut *conn).await?;
     Ok(())
 }

@@ -122,6 +122,12 @@ impl Store {
                             sqlx::query("PRAGMA foreign_keys = ON")
                                 .execute(&mut *conn)
                                 .await?;
+                            // A month's list is one transaction: a page
+                            // cache that holds it avoids spilling to the
+                            // WAL and reading pages back (64 MiB).
+                            sqlx::query("PRAGMA cache_size = -65536")
+                                .execute(&mut *conn)
+                                .await?;
                             Ok(())
                         })
                     })
@@ -180,8 +186,25 @@ impl Store {
     }
 }
 
-/// Builds `INSERT INTO table (cols) VALUES ($1..),(..)` for `rows` rows.
-pub(crate) fn multi_insert(table: &str, cols: &[&str], rows: usize) -> String {
+/// How many rows one multi-row `INSERT` should carry: statements of a few
+/// thousand parameters, under both backends' limits (SQLite 32,766,
+/// PostgreSQL 65,535).
+pub(crate) fn rows_per_insert(params_per_row: usize) -> usize {
+    (4_000 / params_per_row.max(1)).max(1)
+}
+
+/// Builds `INSERT INTO table (cols) VALUES (…),(…)` for `rows` rows. On
+/// SQLite the placeholders are anonymous (`?`): sqlx resolves a numbered
+/// placeholder by name, which SQLite looks up in a list as long as the
+/// statement's parameters, so numbered placeholders make a large statement
+/// cost the square of its size. PostgreSQL gets `$1…$n`.
+pub(crate) fn multi_insert(
+    conn: &sqlx::AnyConnection,
+    table: &str,
+    cols: &[&str],
+    rows: usize,
+) -> String {
+    let anonymous = conn.backend_name().eq_ignore_ascii_case("sqlite");
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
     let n = cols.len();
     for r in 0..rows {
@@ -193,7 +216,11 @@ pub(crate) fn multi_insert(table: &str, cols: &[&str], rows: usize) -> String {
             if c > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("${}", r * n + c + 1));
+            if anonymous {
+                sql.push('?');
+            } else {
+                sql.push_str(&format!("${}", r * n + c + 1));
+            }
         }
         sql.push(')');
     }

@@ -169,8 +169,9 @@ pub async fn insert_tokens(
     tokens: &[(String, String)],
     at_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    for chunk in tokens.chunks(400) {
+    for chunk in tokens.chunks(super::rows_per_insert(4)) {
         let sql = multi_insert(
+            conn,
             "case_tokens",
             &["token", "partner", "case_id", "created_at"],
             chunk.len(),
@@ -184,7 +185,7 @@ pub async fn insert_tokens(
                 .bind(at_ms);
         }
         q.execute(&mut *conn).await?;
-        let sql = multi_insert("file_cases", &["file_id", "case_id"], chunk.len());
+        let sql = multi_insert(conn, "file_cases", &["file_id", "case_id"], chunk.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (_, case_id) in chunk {
             q = q.bind(file_id.to_owned()).bind(case_id.clone());

@@ -836,7 +836,11 @@ async fn a_returning_household_is_proposed_to_its_referent_and_alerts_count_days
         &app,
         "ccas-sables",
         "followup",
-        &format!("token,date,evenement,motif,detail\n{token},2026-09-25,appel_reussi,,\n"),
+        &format!(
+            "token,date,evenement,motif,detail\n{token},2026-09-25,appel_reussi,,\n\
+             {token},2026-10-20,assignation,,\n{token},2026-10-21,cloture,sans_suite,\n\
+             {token},2026-11-30,audience,,\n"
+        ),
     )
     .await;
     assert_eq!(status, 201, "{r}");
@@ -847,6 +851,33 @@ async fn a_returning_household_is_proposed_to_its_referent_and_alerts_count_days
         "only the October case is left: {alerts}"
     );
     assert_eq!(alerts[0]["date_cdp"], "2026-10-03");
+    // Court events after closure still count for the CCAPEX.
+    let (_, s) = get_json(&ddets, "/v1/stats?from=2026-09-01&to=2026-10-31").await;
+    assert_eq!(
+        s["judiciaire"],
+        serde_json::json!({"assignation": 1, "audience": 1}),
+        "{s}"
+    );
+    assert_eq!(s["attributions"][0]["sans_suite"], 1, "{s}");
+    assert_eq!(
+        s["attributions"][0]["delai_premier_contact_median_jours"], 24.0,
+        "{s}"
+    );
+    assert_eq!(s["en_attente"]["total"], 1, "{s}");
+    assert_eq!(s["en_attente"]["pct"], 50, "{s}");
+    // Closing it twice: 409.
+    let (status, r) = push_return(
+        &app,
+        "ccas-sables",
+        "followup",
+        &format!("token,date,evenement,motif,detail\n{token},2026-12-01,cloture,autre,\n"),
+    )
+    .await;
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{r}"
+    );
     app.stop().await;
 }
 both!(a_returning_household_is_proposed_to_its_referent_and_alerts_count_days);
