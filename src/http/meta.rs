@@ -22,6 +22,23 @@ pub(super) async fn recipient(State(st): State<Arc<HttpState>>, _caller: Caller)
     resp
 }
 
+/// The OpenAPI description of this API (kept in step with the router by
+/// `tests/api/openapi.rs`).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub(super) async fn openapi(_caller: Caller) -> Response {
+    let mut resp = OPENAPI.into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// No route matches: a distinct code, so clients (and the OpenAPI test)
+/// tell a wrong path from a missing object.
 pub(super) async fn not_found() -> ApiError {
-    ApiError::not_found()
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no_route",
+        "no such route; see GET /v1/openapi.json",
+    )
 }

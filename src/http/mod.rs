@@ -47,6 +47,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(meta::healthz))
         .route("/v1/recipient", get(meta::recipient))
+        .route("/v1/openapi.json", get(meta::openapi))
         .route("/v1/lists", post(lists::upload).get(lists::index))
         .route("/v1/outbox", get(outbox::list))
         .route("/v1/outbox/{file_id}", get(outbox::download))

@@ -151,7 +151,7 @@ async fn a_partner_reaches_healthz_and_the_gateways_recipient(db: Db) {
     // Unknown routes are JSON 404s.
     let (status, body) = status_json(app.get("ddets", "/v1/nothing-here").await).await;
     assert_eq!(status, 404);
-    assert_eq!(code(&body), "not_found");
+    assert_eq!(code(&body), "no_route");
     app.stop().await;
 }
 both!(a_partner_reaches_healthz_and_the_gateways_recipient);
