@@ -87,7 +87,7 @@ pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T
 }
 
 /// Resolves `p` against `base` when relative.
-pub(crate) fn resolve(base: &Path, p: &Path) -> PathBuf {
+pub fn resolve(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {

@@ -28,8 +28,10 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 pub(super) async fn openapi(_caller: Caller) -> Response {
     let mut resp = OPENAPI.into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 

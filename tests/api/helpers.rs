@@ -41,6 +41,8 @@ pub struct TestApp {
     /// The gateway's state (store, keys) for checks behind the API.
     pub app: Arc<App>,
     server: Option<RunningServer>,
+    #[allow(dead_code)] // read by restart_after, which tests/client.rs uses
+    database_url: Option<String>,
 }
 
 fn init_logs() {
@@ -115,7 +117,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&Path)) -> Option<TestApp
     let overrides = Overrides {
         listen: Some(([127, 0, 0, 1], 0).into()),
         data: Some(dir.path().join("data")),
-        database_url,
+        database_url: database_url.clone(),
     };
     let config = Config::load(&main, &overrides).expect("example configuration loads");
     let app = App::open(config).await.expect("gateway opens");
@@ -129,10 +131,34 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&Path)) -> Option<TestApp
         dir,
         app,
         server: Some(server),
+        database_url,
     })
 }
 
 impl TestApp {
+    /// Stops the gateway, waits `down`, and starts it again on the same
+    /// address with the same data (a gateway restart seen by its clients).
+    #[allow(dead_code)] // used by tests/client.rs
+    pub async fn restart_after(&mut self, down: std::time::Duration) {
+        if let Some(s) = self.server.take() {
+            s.shutdown(std::time::Duration::from_secs(5)).await;
+        }
+        self.app.store.close().await;
+        tokio::time::sleep(down).await;
+        let overrides = Overrides {
+            listen: Some(self.addr),
+            data: Some(self.dir.path().join("data")),
+            database_url: self.database_url.clone(),
+        };
+        let config = Config::load(&self.config_path(), &overrides).expect("configuration loads");
+        self.app = App::open(config).await.expect("gateway reopens");
+        self.server = Some(
+            passerelle::http::start(self.app.clone())
+                .await
+                .expect("server restarts on the same address"),
+        );
+    }
+
     /// The test's development PKI folder.
     pub fn certs(&self) -> PathBuf {
         self.dir.path().join("certs-example")

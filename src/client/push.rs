@@ -1,0 +1,101 @@
+//! `push-list` and `push-return`: encrypt to the pinned gateway recipient,
+//! send, report the receipt or the gateway's line errors.
+
+use super::{ClientConfig, ClientError, pinned_recipient};
+use serde::Serialize;
+use std::path::Path;
+
+/// What a push did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushReport {
+    /// HTTP status (200: already received, 201: new).
+    pub status: u16,
+    /// The gateway's answer.
+    pub answer: serde_json::Value,
+    /// Whether the gateway's recipient was pinned by this call.
+    pub pinned_now: bool,
+}
+
+async fn send(
+    cfg: &ClientConfig,
+    file: &Path,
+    path_and_query: &str,
+) -> Result<PushReport, ClientError> {
+    let bytes =
+        std::fs::read(file).map_err(|e| ClientError::Local(format!("{}: {e}", file.display())))?;
+    let client = cfg.connect()?;
+    let (recipient, pinned_now) = pinned_recipient(cfg, &client).await?;
+    let ct = crate::export::envelope::seal(&bytes, &[recipient])
+        .map_err(|e| ClientError::Local(e.to_string()))?;
+    let url = client.url(path_and_query);
+    let resp = client
+        .send(|| {
+            client
+                .http()
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/age")
+                .body(ct.clone())
+        })
+        .await?;
+    let status = resp.status().as_u16();
+    let text = resp.text().await?;
+    let answer = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text.clone()));
+    if !(200..300).contains(&status) {
+        return Err(ClientError::Refused { status, body: text });
+    }
+    super::status::record_success(cfg, "push")?;
+    Ok(PushReport {
+        status,
+        answer,
+        pinned_now,
+    })
+}
+
+/// Sends the month's list (`source` role).
+pub async fn push_list(
+    cfg: &ClientConfig,
+    file: &Path,
+    period: &str,
+) -> Result<PushReport, ClientError> {
+    crate::domain::Period::parse(period).map_err(ClientError::Config)?;
+    send(cfg, file, &format!("/v1/lists?period={period}")).await
+}
+
+/// Sends a return of `kind`.
+pub async fn push_return(
+    cfg: &ClientConfig,
+    kind: &str,
+    file: &Path,
+) -> Result<PushReport, ClientError> {
+    let kind: crate::ingest::returns::ReturnKind = kind.parse().map_err(ClientError::Config)?;
+    send(cfg, file, &format!("/v1/returns?kind={}", kind.as_str())).await
+}
+
+/// What a file dropped in the outbox is, by its name: `enrichment…`,
+/// `referent…`, `followup…` (a return), or `liste-AAAA-MM…` (a list).
+pub async fn push_file(cfg: &ClientConfig, file: &Path) -> Result<PushReport, ClientError> {
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_lowercase();
+    for kind in ["enrichment", "referent", "followup"] {
+        if name.starts_with(kind) {
+            return push_return(cfg, kind, file).await;
+        }
+    }
+    if let Some(rest) = name
+        .strip_prefix("liste-")
+        .or_else(|| name.strip_prefix("list-"))
+        && rest.len() >= 7
+        && crate::domain::Period::parse(&rest[..7]).is_ok()
+    {
+        return push_list(cfg, file, &rest[..7]).await;
+    }
+    Err(ClientError::Refused {
+        status: 0,
+        body: serde_json::json!({"error": {"code": "unknown_file_name", "message":
+            "name the file enrichment…, referent…, followup… (a return) or liste-AAAA-MM… (a list)"}})
+        .to_string(),
+    })
+}
