@@ -41,6 +41,8 @@ pub struct App {
     pub pseudo: Pseudonymiser,
     /// The gateway's age identity (decrypts what partners send).
     pub identity: age::x25519::Identity,
+    /// Signs the audit log's checkpoints.
+    pub signer: crate::audit::checkpoint::Signer,
 }
 
 impl std::fmt::Debug for App {
@@ -71,13 +73,49 @@ impl App {
             None => (data.join("gateway.agekey"), true),
         };
         let identity = secrets::age_identity(&age_path, gen_age)?;
+        let (sig_path, gen_sig) = match &config.gateway.audit_signing_key {
+            Some(p) => (p.clone(), false),
+            None => (data.join("audit-signing.key"), true),
+        };
+        let signer = crate::audit::checkpoint::Signer::new(
+            &config.gateway.audit.origin,
+            &secrets::signing_key(&sig_path, gen_sig)?,
+        )
+        .map_err(|e| secrets::SecretError::Malformed {
+            path: sig_path.display().to_string(),
+            problem: e.to_string(),
+        })?;
+        // The verifier key, published beside the data for offline checks.
+        let pub_path = data.join("audit-signing.pub");
+        let vkey = format!("{}\n", signer.verifier_key());
+        if std::fs::read_to_string(&pub_path).ok().as_deref() != Some(vkey.as_str()) {
+            std::fs::write(&pub_path, vkey).map_err(|e| secrets::SecretError::Io {
+                path: pub_path.display().to_string(),
+                source: e,
+            })?;
+        }
         let store = Store::open(&config.gateway.storage.url()).await?;
         Ok(Arc::new(App {
             config,
             store,
             pseudo: Pseudonymiser::new(&root),
             identity,
+            signer,
         }))
+    }
+
+    /// Signs a checkpoint of the audit log if it grew; returns the latest
+    /// `(size, note)`.
+    pub async fn checkpoint(&self) -> Result<(u64, String), crate::store::StoreError> {
+        let mut tx = self.store.begin().await?;
+        let out = crate::audit::tlog::sign_checkpoint(&mut tx, &self.signer)
+            .await
+            .map_err(|e| match e {
+                crate::audit::tlog::TlogError::Db(e) => crate::store::StoreError::Db(e),
+                other => crate::store::StoreError::Db(sqlx::Error::Protocol(other.to_string())),
+            })?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// The gateway's age recipient (`age1…`).

@@ -23,8 +23,11 @@ pub mod domain; // newtypes parsed once: PostalCode, Euros, Phone, Period…
 pub mod export; // formula-safe CSV/XLSX writers, age envelopes
 pub mod http; // axum routes, guard (identity, roles, rate, audit), server
 pub mod ingest; // list readers: encodings, CSV/XLSX, typed rows, line errors
+pub mod jobs; // scheduled work: audit checkpoints, retention
 pub mod policy; // views: fields, transforms and row scope per partner
 pub mod pseudo; // key derivation, household and partner tokens, sealing
+pub mod register; // `passerelle register`: the GDPR art. 30 record, Markdown and HTML
+pub mod retention; // deletion of what is past its period, audited
 pub mod stats; // the CCAPEX figures: shares, new attributions, delays, court events
 pub mod store; // sqlx on SQLite or PostgreSQL, migrations, repositories
 pub mod tls; // rustls configs, CRLs, peer identity, development PKI

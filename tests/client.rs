@@ -438,3 +438,60 @@ async fn a_changed_gateway_recipient_stops_the_client_from_sending(db: Db) {
     app.stop().await;
 }
 both!(a_changed_gateway_recipient_stops_the_client_from_sending);
+
+async fn the_client_witnesses_the_log_and_fails_loudly_on_a_fork_or_a_rollback(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let caf = client_toml(&app, "caf");
+    let state = caf.parent().unwrap().join("state");
+    let o = run(&caf, &["status", "--json"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["audit_log_size"][0], 0, "first run: nothing seen before");
+    app.push_list("2026-10", "text/csv", sample("liste-2026-10-excel-fr.csv"))
+        .await;
+    // The log grew: consistent with what was seen.
+    let o = run(&caf, &["pull"]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let seen = std::fs::read_to_string(state.join("checkpoint")).unwrap();
+    let size: u64 = seen.lines().nth(1).unwrap().parse().unwrap();
+    // Rollback: the client once saw a longer log than the gateway shows now.
+    std::fs::write(
+        state.join("checkpoint"),
+        app.app.signer.sign(size + 1000, &[7u8; 32]),
+    )
+    .unwrap();
+    let o = run(&caf, &["pull"]).await;
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("ROLLBACK"),
+        "{}",
+        text(&o)
+    );
+    // Fork: the client saw another log of a smaller size.
+    std::fs::write(
+        state.join("checkpoint"),
+        app.app.signer.sign(size - 1, &[7u8; 32]),
+    )
+    .unwrap();
+    let o = run(&caf, &["pull"]).await;
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("FORK"),
+        "{}",
+        text(&o)
+    );
+    // A checkpoint signed by another key is refused too.
+    std::fs::write(state.join("checkpoint"), seen).unwrap();
+    let other = passerelle::audit::checkpoint::Signer::new(
+        "x",
+        &passerelle::audit::checkpoint::generate_pkcs8(),
+    )
+    .unwrap();
+    std::fs::write(state.join("audit.pub"), other.verifier_key()).unwrap();
+    let o = run(&caf, &["pull"]).await;
+    assert_eq!(o.status.code(), Some(7), "{}", text(&o));
+    app.stop().await;
+}
+both!(the_client_witnesses_the_log_and_fails_loudly_on_a_fork_or_a_rollback);

@@ -96,6 +96,10 @@ pub(super) struct CanonicalEntry<'a> {
     pub outcome: Outcome,
     pub reason: Option<&'a str>,
     pub request_id: Option<&'a str>,
+    /// The previous entry's leaf hash (hex; empty for the first): a hash
+    /// chain that names the first altered entry even when its own leaf
+    /// hash was rewritten to match.
+    pub prev: &'a str,
 }
 
 /// SHA-256 over the sorted subject references, one per line: commits the

@@ -15,11 +15,12 @@ pub struct AuditError(#[from] sqlx::Error);
 /// number back with it).
 pub async fn append(conn: &mut AnyConnection, rec: &AuditRecord) -> Result<i64, AuditError> {
     let row = sqlx::query(
-        "UPDATE audit_head SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1",
+        "UPDATE audit_head SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1, last_leaf",
     )
     .fetch_one(&mut *conn)
     .await?;
     let seq: i64 = row.try_get(0)?;
+    let prev: String = row.try_get(1)?;
     let now = time::OffsetDateTime::now_utc();
     let at_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let mut subjects = rec.subjects.clone();
@@ -42,9 +43,14 @@ pub async fn append(conn: &mut AnyConnection, rec: &AuditRecord) -> Result<i64, 
         outcome: rec.outcome,
         reason: rec.reason.as_deref(),
         request_id: rec.request_id.as_deref(),
+        prev: &prev,
     };
     let json = serde_json::to_string(&entry).expect("the entry serialises");
     let leaf = hex::encode(leaf_hash(json.as_bytes()));
+    sqlx::query("UPDATE audit_head SET last_leaf = $1 WHERE id = 1")
+        .bind(leaf.clone())
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(
         "INSERT INTO audit_log (seq, at, partner, action, outcome, entry, leaf_hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

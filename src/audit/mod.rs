@@ -10,8 +10,14 @@
 //! stored with its RFC 6962 leaf hash, so the Merkle tree and signed
 //! checkpoints are computed over the stored rows as they are.
 
+pub mod checkpoint;
 mod entry;
 mod log;
+pub mod merkle;
+pub mod query;
+pub mod report;
+pub mod reporting;
+pub mod tlog;
 
 pub use entry::{AuditRecord, Outcome, leaf_hash};
 pub use log::{AuditError, append, entries_since};

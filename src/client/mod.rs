@@ -10,6 +10,7 @@ mod pull;
 mod push;
 mod status;
 mod watch;
+pub mod witness;
 
 pub use config::ClientConfig;
 pub use http::{GatewayClient, OutboxEntry, backoff};
@@ -35,6 +36,8 @@ pub mod exit {
     pub const LOCAL: i32 = 5;
     /// `status`: the client certificate expires within 30 days.
     pub const CERT_EXPIRING: i32 = 6;
+    /// The gateway's access log forked or was rolled back (see the message).
+    pub const LOG_INCONSISTENT: i32 = 7;
 }
 
 /// A client failure.
@@ -83,6 +86,11 @@ pub enum ClientError {
     /// A local file.
     #[error("{0}")]
     Local(String),
+    /// The gateway's access log is not the one seen before.
+    #[error(
+        "the gateway's access log is inconsistent — {0}. Alert the gateway's operator and your DPO; keep state/checkpoint as evidence"
+    )]
+    LogInconsistent(String),
 }
 
 impl ClientError {
@@ -94,6 +102,7 @@ impl ClientError {
             ClientError::Refused { .. } => exit::REFUSED,
             ClientError::RecipientChanged { .. } => exit::RECIPIENT_CHANGED,
             ClientError::Local(_) => exit::LOCAL,
+            ClientError::LogInconsistent(_) => exit::LOG_INCONSISTENT,
         }
     }
 }

@@ -116,6 +116,7 @@ fn clean(dir: &Path) {
 pub async fn pull(cfg: &ClientConfig, progress: bool) -> Result<PullReport, ClientError> {
     let identity = cfg.age_identity()?;
     let client = cfg.connect()?;
+    super::witness::check(cfg, &client).await?;
     std::fs::create_dir_all(&cfg.inbox)
         .map_err(|e| ClientError::Local(format!("{}: {e}", cfg.inbox.display())))?;
     clean(&cfg.inbox);

@@ -24,6 +24,7 @@ async fn send(
     let bytes =
         std::fs::read(file).map_err(|e| ClientError::Local(format!("{}: {e}", file.display())))?;
     let client = cfg.connect()?;
+    super::witness::check(cfg, &client).await?;
     let (recipient, pinned_now) = pinned_recipient(cfg, &client).await?;
     let ct = crate::export::envelope::seal(&bytes, &[recipient])
         .map_err(|e| ClientError::Local(e.to_string()))?;

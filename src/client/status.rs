@@ -26,6 +26,8 @@ pub struct StatusReport {
     pub certificate_expiring: bool,
     /// The pinned gateway recipient, if any.
     pub pinned_recipient: Option<String>,
+    /// The access log's size when last seen and now (checked consistent).
+    pub audit_log_size: (u64, u64),
 }
 
 fn last_file(cfg: &ClientConfig) -> std::path::PathBuf {
@@ -50,7 +52,9 @@ pub async fn status(cfg: &ClientConfig) -> Result<StatusReport, ClientError> {
         .map_err(|e| ClientError::Config(format!("cert {}: {e}", cfg.cert.display())))?;
     let id = crate::tls::PeerIdentity::from_der(&der)?;
     let days = (id.not_after - time::OffsetDateTime::now_utc()).whole_days();
-    let (waiting, gateway_error) = match cfg.connect()?.outbox().await {
+    let client = cfg.connect()?;
+    let log = super::witness::check(cfg, &client).await?;
+    let (waiting, gateway_error) = match client.outbox().await {
         Ok(files) => (Some(files.len()), None),
         Err(e) => (None, Some(e.to_string())),
     };
@@ -66,6 +70,7 @@ pub async fn status(cfg: &ClientConfig) -> Result<StatusReport, ClientError> {
         certificate_not_after: crate::util::rfc3339_ms(id.not_after),
         certificate_days_left: days,
         certificate_expiring: days < 30,
+        audit_log_size: log,
         pinned_recipient: cfg.gateway_recipient.clone().or_else(|| {
             std::fs::read_to_string(cfg.state.join("gateway.recipient"))
                 .ok()

@@ -16,6 +16,8 @@ struct RawGateway {
     keys: RawKeys,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    audit: AuditSettings,
     partners: PathBuf,
     policy: PathBuf,
 }
@@ -43,6 +45,27 @@ struct RawTls {
 struct RawKeys {
     age_identity: Option<PathBuf>,
     pseudonymisation_key: Option<PathBuf>,
+    audit_signing_key: Option<PathBuf>,
+}
+
+/// The audit log's checkpoints.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditSettings {
+    /// The log's origin line (and checkpoint key name), unique per gateway.
+    pub origin: String,
+    /// Seconds between signed checkpoints (also signed on demand and at
+    /// shutdown).
+    pub checkpoint_interval_secs: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            origin: "passerelle.example/audit".into(),
+            checkpoint_interval_secs: 300,
+        }
+    }
 }
 
 /// The listening side.
@@ -173,6 +196,11 @@ pub struct GatewayConfig {
     pub age_identity: Option<PathBuf>,
     /// The pseudonymisation root key file; `None`: generated in the data folder.
     pub pseudonymisation_key: Option<PathBuf>,
+    /// The audit checkpoint signing key (PKCS#8, hex); `None`: generated in
+    /// the data folder.
+    pub audit_signing_key: Option<PathBuf>,
+    /// Checkpoint settings.
+    pub audit: AuditSettings,
     /// Limits.
     pub limits: Limits,
     /// `partners.toml`.
@@ -219,6 +247,8 @@ impl GatewayConfig {
             },
             age_identity: raw.keys.age_identity.as_deref().map(r),
             pseudonymisation_key: raw.keys.pseudonymisation_key.as_deref().map(r),
+            audit_signing_key: raw.keys.audit_signing_key.as_deref().map(r),
+            audit: raw.audit,
             limits,
             partners_file: r(&raw.partners),
             policy_file: r(&raw.policy),

@@ -13,10 +13,12 @@ mod partners;
 mod policy;
 pub mod secrets;
 
-pub use gateway::{GatewayConfig, Limits, ServerSettings, StorageSettings, TlsSettings};
+pub use gateway::{
+    AuditSettings, GatewayConfig, Limits, ServerSettings, StorageSettings, TlsSettings,
+};
 pub use partners::{CertificateIdentity, Partner, Partners, Role};
 pub use policy::{
-    FieldRule, NON_TRAITE_MOTIFS, Policy, Rule, Territory, Transform, View, ViewRows,
+    FieldRule, NON_TRAITE_MOTIFS, Policy, Retention, Rule, Territory, Transform, View, ViewRows,
 };
 
 use std::path::{Path, PathBuf};

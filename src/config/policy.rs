@@ -160,9 +160,41 @@ pub const NON_TRAITE_MOTIFS: &[&str] = &[
     "deces",
 ];
 
+/// How long each category of data is kept (CNIL: access logs 6 months to a
+/// year by default).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// Case data, in months after the case was closed or not processed.
+    pub cases_months_after_closure: u32,
+    /// Outbox files, in days after their acknowledgement.
+    pub outbox_days_after_ack: u32,
+    /// Outbox files never acknowledged, in days after their production.
+    pub outbox_max_days: u32,
+    /// Returns' records, in days.
+    pub returns_days: u32,
+    /// Audit entries, in days (their leaf hashes stay, so the log remains
+    /// verifiable).
+    pub audit_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            cases_months_after_closure: 12,
+            outbox_days_after_ack: 30,
+            outbox_max_days: 90,
+            returns_days: 365,
+            audit_days: 365,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
+    #[serde(default)]
+    retention: Retention,
     #[serde(default)]
     territories: BTreeMap<String, Territory>,
     views: BTreeMap<String, View>,
@@ -189,6 +221,8 @@ pub struct Policy {
     pub attribution: Vec<Rule>,
     /// Days between the CDP and a possible summons (six weeks by default).
     pub legal_delay_days: u32,
+    /// Retention periods.
+    pub retention: Retention,
 }
 
 impl Policy {
@@ -324,6 +358,7 @@ impl Policy {
             views: raw.views,
             attribution: raw.attribution,
             legal_delay_days: raw.legal_delay_days,
+            retention: raw.retention,
         })
     }
 

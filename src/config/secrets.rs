@@ -131,3 +131,18 @@ pub fn parse_age_identity(text: &str) -> Option<age::x25519::Identity> {
         .find(|l| l.starts_with("AGE-SECRET-KEY-"))
         .and_then(|l| l.parse().ok())
 }
+
+/// A PKCS#8 Ed25519 key stored as hex: read, or generated when `generate`
+/// and absent.
+pub fn signing_key(path: &Path, generate: bool) -> Result<Vec<u8>, SecretError> {
+    if generate && !path.exists() {
+        let k = crate::audit::checkpoint::generate_pkcs8();
+        write_new(path, format!("{}\n", hex::encode(k)).as_bytes())?;
+        tracing::info!(file = %path.display(), "generated a new audit signing key");
+    }
+    let text = read_private(path)?;
+    hex::decode(text.trim()).map_err(|_| SecretError::Malformed {
+        path: path.display().to_string(),
+        problem: "expected the hex of a PKCS#8 Ed25519 key".into(),
+    })
+}

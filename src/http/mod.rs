@@ -1,6 +1,7 @@
 //! The HTTPS API (CONTRACT.md "API (v1)"): routes, the guard every request
 //! passes, and the mTLS server that feeds it.
 
+mod audit;
 mod caller;
 mod circuit;
 mod error;
@@ -60,6 +61,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/concertations/{id}/decisions", post(circuit::decide))
         .route("/v1/alerts", get(circuit::alerts))
         .route("/v1/stats", get(circuit::stats))
+        .route("/v1/audit", get(audit::list))
+        .route(
+            "/v1/audit/checkpoint",
+            get(audit::checkpoint).post(audit::sign_now),
+        )
+        .route("/v1/audit/proof/consistency", get(audit::consistency))
+        .route("/v1/audit/proof/inclusion", get(audit::inclusion))
+        .route("/v1/audit/subject", post(audit::subject))
         .fallback(meta::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

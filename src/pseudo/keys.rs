@@ -80,6 +80,12 @@ impl Pseudonymiser {
         hex::encode(&t[..16])
     }
 
+    /// The keyed references a household may carry in the audit log, one
+    /// per key version in use (so a rotation does not hide older accesses).
+    pub fn subject_refs(&self, normalised_identity: &str) -> Vec<String> {
+        vec![self.subject_ref(&self.household_token(normalised_identity))]
+    }
+
     /// A partner's token for a case. Each partner's key is its own HKDF
     /// derivation, so two partners' tokens for one case cannot be linked
     /// without the root key.

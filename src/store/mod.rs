@@ -56,13 +56,14 @@ pub struct Store {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(&str, &'static str); 2] = match backend {
+    let files: [(&str, &'static str); 3] = match backend {
         Backend::Sqlite => [
             ("init", include_str!("migrations/sqlite/0001_init.sql")),
             (
                 "circuit",
                 include_str!("migrations/sqlite/0002_circuit.sql"),
             ),
+            ("tlog", include_str!("migrations/sqlite/0003_tlog.sql")),
         ],
         Backend::Postgres => [
             ("init", include_str!("migrations/postgres/0001_init.sql")),
@@ -70,6 +71,7 @@ fn migrator(backend: Backend) -> Migrator {
                 "circuit",
                 include_str!("migrations/postgres/0002_circuit.sql"),
             ),
+            ("tlog", include_str!("migrations/postgres/0003_tlog.sql")),
         ],
     };
     Migrator::with_migrations(

@@ -2,6 +2,7 @@
 //! partners drive it. Each test runs on SQLite and, when
 //! `PASSERELLE_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
+mod accountability;
 mod audit;
 mod circuit;
 mod helpers;

@@ -1,0 +1,67 @@
+//! Loads a period's entries for the DPO's HTML report ([`super::report`]).
+
+use super::report::{ReportEntry, Verification, render};
+use super::tlog;
+use sqlx::{AnyConnection, Row};
+
+/// The report for the entries of `from..=to` (UTC days), resting on the
+/// verification `v` of the whole log.
+pub async fn build(
+    conn: &mut AnyConnection,
+    from: time::Date,
+    to: time::Date,
+    v: &tlog::Verification,
+) -> Result<String, sqlx::Error> {
+    let start = (from.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let end = ((to + time::Duration::days(1))
+        .midnight()
+        .assume_utc()
+        .unix_timestamp_nanos()
+        / 1_000_000) as i64;
+    let rows = sqlx::query("SELECT seq, at, partner, action, outcome, entry FROM audit_log WHERE at >= $1 AND at < $2 ORDER BY seq")
+        .bind(start)
+        .bind(end)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let entry: serde_json::Value =
+            serde_json::from_str(&r.try_get::<String, _>(5)?).unwrap_or_default();
+        entries.push(ReportEntry {
+            seq: r.try_get(0)?,
+            at_ms: r.try_get(1)?,
+            partner: r.try_get(2)?,
+            action: r.try_get(3)?,
+            outcome: r.try_get(4)?,
+            reason: entry["reason"].as_str().map(str::to_owned),
+            route: entry["route"].as_str().map(str::to_owned),
+            rows: entry["rows"].as_u64(),
+        });
+    }
+    let verification = Verification {
+        ok: v.ok(),
+        message: if v.ok() {
+            format!(
+                "{} entries recomputed; {} signed checkpoint(s) verified",
+                v.entries, v.checkpoints_checked
+            )
+        } else {
+            v.faults
+                .iter()
+                .map(|f| format!("entry {}: {} — {}", f.position, f.kind, f.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        },
+        entries: v.entries,
+        checkpoint_size: v.latest_checkpoint.as_ref().map(|c| c.0),
+        checkpoint_root: v.latest_checkpoint.as_ref().map(|c| c.1.clone()),
+        checkpoint_note: v.latest_note.clone(),
+    };
+    Ok(render(
+        "passerelle — access log report",
+        from,
+        to,
+        &entries,
+        &verification,
+    ))
+}

@@ -1,0 +1,319 @@
+//! The audit log as a transparency log, on the store: leaf hashes in order
+//! (those of entries removed by retention kept in `audit_pruned`), signed
+//! checkpoints, proofs, and the offline verification the DPO runs.
+
+use super::checkpoint::{self, Signer};
+use super::merkle::{self, Hash};
+use sqlx::{AnyConnection, Row};
+
+/// A store or verification failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlogError {
+    /// The database.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A bad request (size beyond the log…).
+    #[error("{0}")]
+    Bad(String),
+}
+
+fn hash(hexed: &str) -> Option<Hash> {
+    hex::decode(hexed).ok()?.try_into().ok()
+}
+
+/// The stored leaf hashes, in order (pruned ones first).
+pub async fn leaves(conn: &mut AnyConnection) -> Result<Vec<Hash>, TlogError> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT seq, leaf_hash FROM audit_pruned ORDER BY seq",
+        "SELECT seq, leaf_hash FROM audit_log ORDER BY seq",
+    ] {
+        for r in sqlx::query(sql).fetch_all(&mut *conn).await? {
+            let h: String = r.try_get(1)?;
+            out.push(hash(&h).ok_or_else(|| {
+                TlogError::Bad("a stored leaf hash is not 32 bytes of hex".into())
+            })?);
+        }
+    }
+    Ok(out)
+}
+
+/// Signs a checkpoint of the log as it is now (if it grew since the last
+/// one) and returns the latest `(size, note)`.
+pub async fn sign_checkpoint(
+    conn: &mut AnyConnection,
+    signer: &Signer,
+) -> Result<(u64, String), TlogError> {
+    let leaves = leaves(conn).await?;
+    let size = leaves.len() as u64;
+    if let Some(latest) = latest(conn).await?
+        && latest.0 >= size
+    {
+        return Ok(latest);
+    }
+    let root = merkle::root(&leaves);
+    let note = signer.sign(size, &root);
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING",
+    )
+    .bind(size as i64)
+    .bind(hex::encode(root))
+    .bind(note.clone())
+    .bind(crate::util::now_ms())
+    .execute(&mut *conn)
+    .await?;
+    Ok((size, note))
+}
+
+/// The latest stored checkpoint.
+pub async fn latest(conn: &mut AnyConnection) -> Result<Option<(u64, String)>, TlogError> {
+    let row = sqlx::query("SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(r) => Some((r.try_get::<i64, _>(0)? as u64, r.try_get(1)?)),
+        None => None,
+    })
+}
+
+/// Inclusion proof of leaf `index` in the tree of `size` leaves.
+pub async fn inclusion(
+    conn: &mut AnyConnection,
+    index: u64,
+    size: u64,
+) -> Result<(Hash, Vec<Hash>), TlogError> {
+    let leaves = leaves(conn).await?;
+    if size == 0 || size > leaves.len() as u64 || index >= size {
+        return Err(TlogError::Bad(format!(
+            "no leaf {index} in a tree of {size} (the log has {})",
+            leaves.len()
+        )));
+    }
+    let l = &leaves[..size as usize];
+    Ok((
+        l[index as usize],
+        merkle::inclusion_proof(index as usize, l),
+    ))
+}
+
+/// Consistency proof between the trees of `first` and `second` leaves.
+pub async fn consistency(
+    conn: &mut AnyConnection,
+    first: u64,
+    second: u64,
+) -> Result<Vec<Hash>, TlogError> {
+    let leaves = leaves(conn).await?;
+    if first > second || second > leaves.len() as u64 {
+        return Err(TlogError::Bad(format!(
+            "cannot prove {first} → {second}: the log has {} entries",
+            leaves.len()
+        )));
+    }
+    Ok(merkle::consistency_proof(
+        first as usize,
+        &leaves[..second as usize],
+    ))
+}
+
+/// One thing wrong with the stored log.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct Fault {
+    /// The entry position (sequence number) concerned.
+    pub position: u64,
+    /// `modified`, `deleted`, `inserted`, `reordered`, `truncated`, `checkpoint`.
+    pub kind: &'static str,
+    /// In words.
+    pub message: String,
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Verification {
+    /// Entries present (including pruned leaves).
+    pub entries: u64,
+    /// Checkpoints whose signature and root were checked.
+    pub checkpoints_checked: u64,
+    /// The latest good checkpoint `(size, root hex)`.
+    pub latest_checkpoint: Option<(u64, String)>,
+    /// Its note.
+    pub latest_note: Option<String>,
+    /// Faults, first first.
+    pub faults: Vec<Fault>,
+}
+
+impl Verification {
+    /// No fault.
+    pub fn ok(&self) -> bool {
+        self.faults.is_empty()
+    }
+}
+
+/// Recomputes the whole log from the stored entries and checks it against
+/// itself (sequence, leaf hashes, hash chain, counter) and against every
+/// stored signed checkpoint (signature with `vkey`, root, size).
+pub async fn verify(conn: &mut AnyConnection, vkey: &str) -> Result<Verification, TlogError> {
+    let mut faults = Vec::new();
+    let mut leaves: Vec<Hash> = Vec::new();
+    let pruned = sqlx::query("SELECT seq, leaf_hash FROM audit_pruned ORDER BY seq")
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in &pruned {
+        let seq: i64 = r.try_get(0)?;
+        if seq as usize != leaves.len() {
+            faults.push(Fault {
+                position: leaves.len() as u64,
+                kind: "deleted",
+                message: format!("pruned leaf {} is missing", leaves.len()),
+            });
+            break;
+        }
+        leaves.push(hash(&r.try_get::<String, _>(1)?).unwrap_or([0; 32]));
+    }
+    let head: i64 = sqlx::query("SELECT next_seq FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let rows = sqlx::query("SELECT seq, entry, leaf_hash FROM audit_log ORDER BY seq")
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in &rows {
+        let seq: i64 = r.try_get(0)?;
+        let entry: String = r.try_get(1)?;
+        let stored: String = r.try_get(2)?;
+        let expected = leaves.len() as u64;
+        if faults.iter().any(|f| f.kind != "checkpoint") {
+            break; // the first fault is the one that matters; later positions shift
+        }
+        if (seq as u64) > expected {
+            faults.push(Fault {
+                position: expected,
+                kind: "deleted",
+                message: format!("entry {expected} is missing (the next stored entry is {seq})"),
+            });
+            break;
+        }
+        if seq >= head {
+            faults.push(Fault {
+                position: seq as u64,
+                kind: "inserted",
+                message: format!(
+                    "entry {seq} was added outside the gateway (only {head} were written)"
+                ),
+            });
+            break;
+        }
+        if (seq as u64) < expected {
+            faults.push(Fault {
+                position: seq as u64,
+                kind: "inserted",
+                message: format!("entry {seq} appears twice"),
+            });
+            break;
+        }
+        let parsed: serde_json::Value =
+            serde_json::from_str(&entry).unwrap_or(serde_json::Value::Null);
+        let recomputed = super::leaf_hash(entry.as_bytes());
+        if hex::encode(recomputed) != stored {
+            faults.push(Fault {
+                position: expected,
+                kind: "modified",
+                message: format!(
+                    "entry {expected} was modified: its content no longer hashes to its leaf"
+                ),
+            });
+            break;
+        }
+        if parsed["seq"].as_i64() != Some(seq) {
+            faults.push(Fault {
+                position: expected,
+                kind: "reordered",
+                message: format!(
+                    "entry {expected} holds the content of entry {} (reordered or inserted)",
+                    parsed["seq"]
+                ),
+            });
+            break;
+        }
+        let prev = leaves.last().map(hex::encode).unwrap_or_default();
+        if parsed["prev"].as_str() != Some(prev.as_str()) {
+            let position = expected.saturating_sub(1);
+            faults.push(Fault {
+                position,
+                kind: "modified",
+                message: format!(
+                    "entry {position} was modified or replaced: entry {expected} links to another hash"
+                ),
+            });
+            break;
+        }
+        leaves.push(recomputed);
+    }
+    let n = leaves.len() as u64;
+    if faults.is_empty() && (head as u64) > n {
+        faults.push(Fault {
+            position: n,
+            kind: "truncated",
+            message: format!(
+                "the log ends at entry {n} but {head} were written: entries {n}… were removed"
+            ),
+        });
+    }
+    if faults.is_empty() && (head as u64) < n {
+        faults.push(Fault {
+            position: head as u64,
+            kind: "inserted",
+            message: format!(
+                "entries from {head} on were added outside the gateway (the counter says {head})"
+            ),
+        });
+    }
+    let mut checked = 0;
+    let mut latest = None;
+    let mut latest_note = None;
+    let cps = sqlx::query("SELECT size, note FROM audit_checkpoints ORDER BY size")
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in &cps {
+        let size = r.try_get::<i64, _>(0)? as u64;
+        let note: String = r.try_get(1)?;
+        match checkpoint::verify(&note, vkey) {
+            Err(e) => faults.push(Fault {
+                position: size,
+                kind: "checkpoint",
+                message: format!("checkpoint of size {size}: {e}"),
+            }),
+            Ok(c) if c.size != size => faults.push(Fault {
+                position: size,
+                kind: "checkpoint",
+                message: format!("checkpoint stored as size {size} says {}", c.size),
+            }),
+            Ok(_) if size > n => faults.push(Fault {
+                position: n,
+                kind: "truncated",
+                message: format!("a signed checkpoint covers {size} entries but the log has {n}: entries {n}… were removed"),
+            }),
+            Ok(c) => {
+                if merkle::root(&leaves[..size as usize]) != c.root {
+                    faults.push(Fault {
+                        position: size,
+                        kind: "checkpoint",
+                        message: format!("the first {size} entries no longer match the signed checkpoint of that size"),
+                    });
+                } else {
+                    checked += 1;
+                    latest = Some((size, hex::encode(c.root)));
+                    latest_note = Some(note.clone());
+                }
+            }
+        }
+    }
+    faults.sort_by_key(|f| f.position);
+    Ok(Verification {
+        entries: n,
+        checkpoints_checked: checked,
+        latest_checkpoint: latest,
+        latest_note,
+        faults,
+    })
+}

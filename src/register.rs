@@ -1,0 +1,1254 @@
+//! `passerelle register`: the GDPR article 30 record of processing
+//! ("registre des activités de traitement"), generated from the
+//! configuration and the policy in force, as Markdown or as a
+//! self-contained HTML page.
+//!
+//! The record is built once as a small document (headings, paragraphs,
+//! lists, tables of plain text) and rendered twice, so both outputs say the
+//! same thing; every value taken from the configuration is escaped for the
+//! output it lands in (Markdown or HTML).
+
+use crate::config::{Config, Partner, Role, Rule, Transform, View, ViewRows};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Retention periods the register states (filled by the caller from the
+/// policy's retention section when it exists).
+#[derive(Debug, Clone)]
+pub struct Retention {
+    /// Cases (sealed personal fields), in months after the case is closed.
+    pub cases_months_after_closure: u32,
+    /// Outbox files, in days after the recipient acknowledged them.
+    pub outbox_days_after_ack: u32,
+    /// Outbox files, in days after they were produced, acknowledged or not.
+    pub outbox_max_days: u32,
+    /// Partners' returns (enrichment, referent, follow-up), in days.
+    pub returns_days: u32,
+    /// Audit log entries, in days.
+    pub audit_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            cases_months_after_closure: 12,
+            outbox_days_after_ack: 30,
+            outbox_max_days: 90,
+            returns_days: 365,
+            audit_days: 365,
+        }
+    }
+}
+
+/// The record as Markdown (CommonMark with GFM tables).
+pub fn markdown(cfg: &Config, retention: &Retention, controller: &str) -> String {
+    render_markdown(&document(cfg, retention, controller, &now()))
+}
+
+/// The record as a self-contained HTML page (inline CSS, no external
+/// resource, every value escaped).
+pub fn html(cfg: &Config, retention: &Retention, controller: &str) -> String {
+    render_html(&document(cfg, retention, controller, &now()))
+}
+
+fn now() -> String {
+    crate::util::rfc3339_ms(time::OffsetDateTime::now_utc())
+}
+
+// ---------------------------------------------------------------------------
+// The document model.
+
+/// A run of text inside a block.
+#[derive(Debug, Clone)]
+enum Span {
+    /// Plain text.
+    Text(String),
+    /// An identifier (field, role, id, kind): code in both outputs.
+    Code(String),
+    /// Emphasised text.
+    Strong(String),
+}
+
+type Inline = Vec<Span>;
+
+#[derive(Debug, Clone)]
+enum Block {
+    /// A heading, level 1 to 3.
+    Heading(u8, String),
+    Para(Inline),
+    List(Vec<Inline>),
+    Table {
+        head: Vec<String>,
+        rows: Vec<Vec<Inline>>,
+    },
+}
+
+fn t(s: impl Into<String>) -> Span {
+    Span::Text(s.into())
+}
+
+fn c(s: impl Into<String>) -> Span {
+    Span::Code(s.into())
+}
+
+fn b(s: impl Into<String>) -> Span {
+    Span::Strong(s.into())
+}
+
+/// Joins inlines with a separator.
+fn join(parts: Vec<Inline>, sep: &str) -> Inline {
+    let mut out = Vec::new();
+    for (i, p) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push(t(sep));
+        }
+        out.extend(p);
+    }
+    out
+}
+
+#[derive(Debug, Default)]
+struct Doc(Vec<Block>);
+
+impl Doc {
+    fn h(&mut self, level: u8, text: impl Into<String>) {
+        self.0.push(Block::Heading(level, text.into()));
+    }
+    fn p(&mut self, spans: Inline) {
+        self.0.push(Block::Para(spans));
+    }
+    fn list(&mut self, items: Vec<Inline>) {
+        if !items.is_empty() {
+            self.0.push(Block::List(items));
+        }
+    }
+    fn table(&mut self, head: &[&str], rows: Vec<Vec<Inline>>) {
+        self.0.push(Block::Table {
+            head: head.iter().map(|s| s.to_string()).collect(),
+            rows,
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What the record says.
+
+/// The kinds of file in circuit order; other kinds (none today) follow.
+const CIRCUIT_ORDER: &[&str] = &["enrichment", "concertation", "dossier"];
+
+/// The views in circuit order.
+fn views_in_order(cfg: &Config) -> Vec<(&str, &View)> {
+    let mut views: Vec<(&str, &View)> = cfg
+        .policy
+        .views
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
+    views.sort_by_key(|(k, _)| {
+        CIRCUIT_ORDER
+            .iter()
+            .position(|o| o == k)
+            .unwrap_or(CIRCUIT_ORDER.len())
+    });
+    views
+}
+
+/// What the secretariat reads through the API besides the views' files:
+/// the concertation agenda and the deadline alerts
+/// (`circuit::concertation::AgendaEntry`, `alerts`), with the purpose of
+/// each field.
+const AGENDA: &[(&str, &str)] = &[
+    ("token", "quote the case in the concertation's decisions"),
+    ("nom", "identify the household at the concertation"),
+    ("prenom", "identify the household at the concertation"),
+    (
+        "commune",
+        "identify the household and its sector at the concertation",
+    ),
+    (
+        "date_cdp",
+        "order the cases by the days left before the legal delay runs out",
+    ),
+];
+
+/// One channel of case data to a role: a view's files, or the agenda.
+#[derive(Debug)]
+struct Disclosure<'a> {
+    kind: &'a str,
+    role: Role,
+    fields: Vec<(&'a str, Transform)>,
+}
+
+/// Every channel of case data, views in circuit order then the agenda.
+fn disclosures(cfg: &Config) -> Vec<Disclosure<'_>> {
+    let mut out: Vec<Disclosure<'_>> = views_in_order(cfg)
+        .into_iter()
+        .map(|(kind, v)| Disclosure {
+            kind,
+            role: cfg.policy.view_role(v),
+            fields: v
+                .fields
+                .iter()
+                .map(|f| (f.name.as_str(), f.transform))
+                .collect(),
+        })
+        .collect();
+    out.push(Disclosure {
+        kind: "agenda",
+        role: Role::Secretariat,
+        fields: AGENDA.iter().map(|(f, _)| (*f, Transform::Clear)).collect(),
+    });
+    out
+}
+
+/// The partners a view's files go to.
+fn view_recipients<'a>(cfg: &'a Config, view: &View) -> Vec<&'a Arc<Partner>> {
+    cfg.partners.with_role(cfg.policy.view_role(view)).collect()
+}
+
+fn partner_ref(p: &Partner) -> Inline {
+    vec![t(format!("{} (", p.name)), c(&p.id), t(")")]
+}
+
+fn transform_text(tr: Transform) -> &'static str {
+    match tr {
+        Transform::Clear => "none (as stored)",
+        Transform::AmountBand => "amount band (< 1000, 1000-2999, 3000-4999, >= 5000)",
+        Transform::Month => "month only (AAAA-MM)",
+    }
+}
+
+fn rows_text(kind: &str, rows: ViewRows) -> String {
+    match (rows, kind) {
+        (ViewRows::All, "enrichment") => "every case of the accepted list".into(),
+        (ViewRows::All, "dossier") => {
+            "every case routed to the recipient: the cases attributed to that referent".into()
+        }
+        (ViewRows::All, _) => "every case routed to the recipient (no scope filter)".into(),
+        (ViewRows::Scope, _) => "only the cases in the recipient's scope: its territory's communes, or, for a social landlord, its own tenants".into(),
+    }
+}
+
+fn roles_text(p: &Partner) -> Inline {
+    join(p.roles.iter().map(|r| vec![c(r.as_str())]).collect(), ", ")
+}
+
+fn scope_text(cfg: &Config, p: &Partner) -> Inline {
+    if !p.landlord.is_empty() {
+        return vec![t(format!("own tenants of {}", p.landlord.join(", ")))];
+    }
+    match &p.territory {
+        Some(name) => {
+            let (communes, codes) = cfg
+                .policy
+                .territories
+                .get(name)
+                .map(|t| (t.communes.len(), t.postal_codes.len()))
+                .unwrap_or((0, 0));
+            let mut s = vec![
+                t("territory "),
+                c(name),
+                t(format!(" ({communes} communes")),
+            ];
+            if codes > 0 {
+                s.push(t(format!(", {codes} postal codes")));
+            }
+            s.push(t(")"));
+            s
+        }
+        None => vec![t("no row restriction")],
+    }
+}
+
+fn certificate_text(p: &Partner) -> String {
+    match &p.certificate {
+        crate::config::CertificateIdentity::Cn(cn) => format!("subject CN = {cn}"),
+        crate::config::CertificateIdentity::Sha256(h) => {
+            format!("pinned SHA-256 {}…", &h[..h.len().min(16)])
+        }
+    }
+}
+
+/// Categories of personal data, with the case fields they hold.
+const CATEGORIES: &[(&str, &[&str])] = &[
+    ("Reference (pseudonymous)", &["token", "ref_cdp"]),
+    ("Identity", &["nom", "prenom"]),
+    (
+        "Contact",
+        &["adresse", "code_postal", "commune", "telephone", "courriel"],
+    ),
+    ("Financial", &["montant_dette", "loyer_mensuel"]),
+    ("Housing (landlord)", &["bailleur_type", "bailleur_nom"]),
+    (
+        "Social situation (CAF's enrichment)",
+        &[
+            "allocataire",
+            "beneficiaire_alf",
+            "beneficiaire_apl",
+            "nb_adultes",
+            "nb_enfants",
+            "ages_enfants",
+            "date_naissance",
+            "age",
+            "tranche_age",
+        ],
+    ),
+    (
+        "Judicial-adjacent (procedure)",
+        &["date_cdp", "commissaire_justice"],
+    ),
+];
+
+/// Which views (and the agenda) disclose `field`, with the transform when
+/// not clear.
+fn disclosed_by(cfg: &Config, field: &str) -> Inline {
+    let mut parts = Vec::new();
+    for d in disclosures(cfg) {
+        if let Some((_, tr)) = d.fields.iter().find(|(f, _)| *f == field) {
+            let mut s = vec![c(d.kind)];
+            if *tr != Transform::Clear {
+                s.push(t(format!(" ({})", transform_text(*tr))));
+            }
+            parts.push(s);
+        }
+    }
+    if parts.is_empty() {
+        vec![t("none (held by the gateway only)")]
+    } else {
+        join(parts, ", ")
+    }
+}
+
+fn rule_conditions(cfg: &Config, r: &Rule) -> Inline {
+    let mut parts: Vec<Inline> = Vec::new();
+    if let Some(bt) = &r.bailleur_type {
+        parts.push(vec![t(match bt.as_str() {
+            "social" => "social landlord".to_string(),
+            "prive" => "private landlord".to_string(),
+            other => format!("landlord type {other}"),
+        })]);
+    }
+    if let Some(n) = r.enfant_moins_de {
+        parts.push(vec![t(format!("at least one child under {n}"))]);
+    }
+    if let Some(with) = r.avec_enfants {
+        parts.push(vec![t(if with {
+            "with children"
+        } else {
+            "without children"
+        })]);
+    }
+    if let Some(alf) = r.beneficiaire_alf {
+        parts.push(vec![t(if alf {
+            "receives ALF"
+        } else {
+            "does not receive ALF"
+        })]);
+    }
+    if let Some(n) = r.age_moins_de {
+        parts.push(vec![t(format!("main tenant under {n} at the CDP date"))]);
+    }
+    if let Some(n) = r.age_au_moins {
+        parts.push(vec![t(format!(
+            "main tenant aged {n} or over at the CDP date"
+        ))]);
+    }
+    let territory = |name: &str| -> Inline {
+        let n = cfg
+            .policy
+            .territories
+            .get(name)
+            .map_or(0, |t| t.communes.len());
+        vec![c(name), t(format!(" ({n} communes)"))]
+    };
+    if let Some(name) = &r.territoire {
+        let mut s = vec![t("dwelling in territory ")];
+        s.extend(territory(name));
+        parts.push(s);
+    }
+    if let Some(name) = &r.hors_territoire {
+        let mut s = vec![t("dwelling outside territory ")];
+        s.extend(territory(name));
+        parts.push(s);
+    }
+    if parts.is_empty() {
+        vec![t("always (fallback)")]
+    } else {
+        join(parts, "; ")
+    }
+}
+
+fn rule_proposal(cfg: &Config, r: &Rule) -> Inline {
+    if let Some(o) = &r.organisme {
+        return match cfg.partners.get(o) {
+            Some(p) => partner_ref(p),
+            None => vec![c(o)],
+        };
+    }
+    match &r.non_traite {
+        Some(m) => vec![t("not processed: "), c(m)],
+        None => vec![t("—")],
+    }
+}
+
+fn suites() -> Vec<String> {
+    crate::tls::crypto_provider()
+        .cipher_suites
+        .iter()
+        .map(|s| format!("{:?}", s.suite()))
+        .collect()
+}
+
+fn versions() -> Vec<String> {
+    crate::tls::PROTOCOL_VERSIONS
+        .iter()
+        .map(|v| match v.version {
+            rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_string(),
+            rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+fn key_file(path: Option<&std::path::Path>, data: &std::path::Path, default: &str) -> String {
+    match path {
+        Some(p) => p.display().to_string(),
+        None => format!(
+            "{} (generated on first start)",
+            data.join(default).display()
+        ),
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    if bytes % (1024 * 1024) == 0 {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Builds the record.
+fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str) -> Doc {
+    let mut d = Doc::default();
+    let g = &cfg.gateway;
+    let partners: Vec<&Arc<Partner>> = cfg.partners.iter().collect();
+    let views = views_in_order(cfg);
+
+    d.h(
+        1,
+        "Registre des activités de traitement — record of processing activities (GDPR art. 30(1))",
+    );
+    d.p(vec![
+        b("Processing: "),
+        t("the monthly exchange of commandements de payer (CDP circuit) between the institutions of the CCAPEX, through the passerelle gateway."),
+    ]);
+    d.p(vec![t(format!(
+        "Generated at {generated_at} by passerelle {} from {}, {} and {}.",
+        env!("CARGO_PKG_VERSION"),
+        g.path.display(),
+        g.partners_file.display(),
+        g.policy_file.display()
+    ))]);
+    d.p(vec![t(
+        "Everything below about disclosures, recipients, rules and security measures is read from those files: it changes when they change. The legal basis, the data protection impact assessment and the information notices are not part of the configuration and are for the controller to add.",
+    )]);
+
+    // 1. Controller.
+    d.h(
+        2,
+        "1. Responsable du traitement — Controller and joint actors",
+    );
+    d.p(vec![b("Controller: "), t(controller)]);
+    d.p(vec![t(
+        "The institutions taking part in the circuit, as joint actors and recipients (partners.toml):",
+    )]);
+    d.table(
+        &["id", "name", "roles", "rows it may see", "certificate"],
+        partners
+            .iter()
+            .map(|p| {
+                vec![
+                    vec![c(&p.id)],
+                    vec![t(&p.name)],
+                    roles_text(p),
+                    scope_text(cfg, p),
+                    vec![t(certificate_text(p))],
+                ]
+            })
+            .collect(),
+    );
+    let dpos: Vec<&Arc<Partner>> = cfg.partners.with_role(Role::Dpo).collect();
+    if dpos.is_empty() {
+        d.p(vec![
+            b("Data protection officer: "),
+            t("no partner holds the "),
+            c("dpo"),
+            t(" role; designate one (art. 37) and declare it in partners.toml."),
+        ]);
+    } else {
+        let dpo_views: Vec<Inline> = views
+            .iter()
+            .filter(|(_, v)| cfg.policy.view_role(v) == Role::Dpo)
+            .map(|(k, _)| vec![c(*k)])
+            .collect();
+        let mut s = vec![b("Data protection officer: ")];
+        s.extend(join(dpos.iter().map(|p| partner_ref(p)).collect(), ", "));
+        if dpo_views.is_empty() {
+            s.push(t(
+                ". Reviews who accessed what in the audit log; no view gives it case content.",
+            ));
+        } else {
+            s.push(t(". Reviews the audit log; receives the views "));
+            s.extend(join(dpo_views, ", "));
+            s.push(t("."));
+        }
+        d.p(s);
+    }
+
+    // 2. Purposes.
+    d.h(2, "2. Finalités — Purposes");
+    d.p(vec![t(format!(
+        "Early prevention of rental evictions: every commandement de payer served to a tenant of the territory leads to a contact from one identified social referent before the case reaches court (the legal delay between the CDP and a possible summons is {} days), under the departmental commission for the coordination of eviction-prevention actions (CCAPEX).",
+        cfg.policy.legal_delay_days
+    ))]);
+    d.list(vec![
+        vec![t("receiving the month's list of CDPs from the CCAPEX secretariat (role "), c("source"), t(");")],
+        vec![t("completing each case with the household's CAF situation (role "), c("enricher"), t(");")],
+        vec![t("the monthly concertation: each member checks whether it already follows the household, and a referent is designated (roles "), c("member"), t(", "), c("secretariat"), t(");")],
+        vec![t("contact and accompaniment of the household by the designated referent (role "), c("referent"), t(");")],
+        vec![t("aggregate figures for the CCAPEX (role "), c("secretariat"), t(");")],
+        vec![t("review of accesses by the data protection officer (role "), c("dpo"), t(").")],
+    ]);
+    d.p(vec![t(
+        "Each file the gateway produces follows a view of policy.toml; each field a view discloses is there for the purpose stated below (art. 5(1)(b) and (c)).",
+    )]);
+    for (kind, view) in &views {
+        let role = cfg.policy.view_role(view);
+        let recipients = view_recipients(cfg, view);
+        d.h(3, format!("View {kind}"));
+        d.p(vec![t(&view.description)]);
+        let mut to = vec![b("Sent to: "), t("role "), c(role.as_str()), t(" — ")];
+        to.extend(join(
+            recipients.iter().map(|p| partner_ref(p)).collect(),
+            ", ",
+        ));
+        to.push(t(". "));
+        to.push(b("Rows: "));
+        to.push(t(format!("{}.", rows_text(kind, view.rows))));
+        d.p(to);
+        let who = join(recipients.iter().map(|p| partner_ref(p)).collect(), ", ");
+        d.table(
+            &["field", "purpose", "transform", "recipients"],
+            view.fields
+                .iter()
+                .map(|f| {
+                    vec![
+                        vec![c(&f.name)],
+                        vec![t(&f.purpose)],
+                        vec![t(transform_text(f.transform))],
+                        who.clone(),
+                    ]
+                })
+                .collect(),
+        );
+    }
+
+    // 3. Data subjects and categories.
+    d.h(
+        2,
+        "3. Personnes concernées et catégories de données — Data subjects and categories of personal data",
+    );
+    d.list(vec![
+        vec![t("tenants served a commandement de payer, as listed by the CCAPEX secretariat (main tenant: identity, contact, debt);")],
+        vec![t("the other members of their household, only as counts (adults, children) and the ages of the children;")],
+        vec![t("landlords, by name (a private landlord may be a natural person), and the commissaire de justice who served the CDP;")],
+        vec![t("the partners' staff, only through their institution's certificate identity in the audit log.")],
+    ]);
+    let mut rows = Vec::new();
+    for (cat, fields) in CATEGORIES {
+        for f in *fields {
+            rows.push(vec![vec![t(*cat)], vec![c(*f)], disclosed_by(cfg, f)]);
+        }
+    }
+    // Fields a view discloses that no category above names (future fields).
+    let known: Vec<&str> = CATEGORIES
+        .iter()
+        .flat_map(|(_, f)| f.iter().copied())
+        .collect();
+    for f in disclosed_fields(cfg) {
+        if !known.contains(&f) {
+            rows.push(vec![vec![t("Other")], vec![c(f)], disclosed_by(cfg, f)]);
+        }
+    }
+    rows.push(vec![
+        vec![t("Judicial-adjacent (procedure)")],
+        vec![t("court events in the referents' follow-up returns (assignation, audience, résiliation du bail, commandement de quitter les lieux, expulsion)")],
+        vec![t("none (aggregate figures only)")],
+    ]);
+    d.table(&["category", "field", "disclosed by view"], rows);
+    d.p(vec![t(
+        "No special category of data (art. 9) and no data on criminal convictions (art. 10) is collected; debts, benefits and family situation of households at risk of eviction are nevertheless highly personal data concerning vulnerable persons.",
+    )]);
+
+    // 4. Recipients per field.
+    d.h(2, "4. Destinataires — Recipients per field");
+    d.p(vec![
+        t("A mark means that at least one view's files, or the concertation agenda ("),
+        c("agenda"),
+        t(", read through the API by the secretariat), give the field to that partner; the channels are named. Row scopes (section 2) further limit which households each partner sees."),
+    ]);
+    let channels = disclosures(cfg);
+    let mut head: Vec<String> = vec!["field".into()];
+    head.extend(partners.iter().map(|p| p.id.clone()));
+    let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
+    let mut matrix = Vec::new();
+    for f in disclosed_fields(cfg) {
+        let mut row = vec![vec![c(f)]];
+        for p in &partners {
+            let kinds: Vec<Inline> = channels
+                .iter()
+                .filter(|d| p.has(d.role) && d.fields.iter().any(|(x, _)| *x == f))
+                .map(|d| vec![c(d.kind)])
+                .collect();
+            if kinds.is_empty() {
+                row.push(vec![]);
+            } else {
+                let mut cell = vec![t("✓ ")];
+                cell.extend(join(kinds, ", "));
+                row.push(cell);
+            }
+        }
+        matrix.push(row);
+    }
+    d.table(&head_refs, matrix);
+    let none: Vec<Inline> = partners
+        .iter()
+        .filter(|p| !channels.iter().any(|d| p.has(d.role)))
+        .map(|p| partner_ref(p))
+        .collect();
+    if !none.is_empty() {
+        let mut s = vec![t("Receive no case data from the gateway: ")];
+        s.extend(join(none, ", "));
+        s.push(t("."));
+        d.p(s);
+    }
+    d.p(vec![
+        t("Besides these fields: the agenda also shows the secretariat the proposed referent with the reason of the rule that gave it (section 8), which reveals the criteria that held (children, ALF, age, landlord type), the referent already known and the decisions; partners with the "),
+        c("secretariat"),
+        t(" or "),
+        c("dpo"),
+        t(" role read aggregate figures; the "),
+        c("dpo"),
+        t(" role reads the audit log, where households appear only by keyed references. The "),
+        c("source"),
+        t(" sends the lists and sees, for each, the line errors of its own upload."),
+    ]);
+
+    // 5. Transfers.
+    d.h(
+        2,
+        "5. Transferts hors de l'Union européenne — Transfers outside the EU",
+    );
+    d.p(vec![t(
+        "None. Files go only to the partners listed in section 1; no recipient is a third country or an international organisation.",
+    )]);
+
+    // 6. Retention.
+    d.h(2, "6. Durées de conservation — Retention periods");
+    d.table(
+        &["data", "kept for"],
+        vec![
+            vec![
+                vec![t("cases (sealed personal fields, enrichment, decisions)")],
+                vec![t(format!("{} months after the case is closed", ret.cases_months_after_closure))],
+            ],
+            vec![
+                vec![t("outbox files (age ciphertext to their recipient)")],
+                vec![t(format!(
+                    "{} days after the recipient's acknowledgement, {} days at most after production",
+                    ret.outbox_days_after_ack, ret.outbox_max_days
+                ))],
+            ],
+            vec![
+                vec![t("partners' returns (enrichment, referent, follow-up)")],
+                vec![t(format!("{} days", ret.returns_days))],
+            ],
+            vec![
+                vec![t("audit log entries")],
+                vec![t(format!(
+                    "{} days (the leaf hashes of removed entries are kept, so signed checkpoints stay verifiable)",
+                    ret.audit_days
+                ))],
+            ],
+        ],
+    );
+
+    // 7. Security.
+    d.h(2, "7. Mesures de sécurité — Security measures (art. 32)");
+    let crls: Vec<String> = g.tls.crl.iter().map(|p| p.display().to_string()).collect();
+    let s = &g.server;
+    let l = &g.limits;
+    let territories: Vec<Inline> = cfg
+        .policy
+        .territories
+        .iter()
+        .map(|(name, t_)| {
+            vec![
+                c(name),
+                t(format!(
+                    " ({} communes, {} postal codes)",
+                    t_.communes.len(),
+                    t_.postal_codes.len()
+                )),
+            ]
+        })
+        .collect();
+    let landlords: Vec<Inline> = partners
+        .iter()
+        .filter(|p| !p.landlord.is_empty())
+        .map(|p| vec![c(&p.id), t(format!(": {}", p.landlord.join(", ")))])
+        .collect();
+    let mut scopes = vec![
+        b("Roles and scopes: "),
+        t(
+            "each route checks the partner's roles (section 1); concertation rows are limited to the partner's territory — ",
+        ),
+    ];
+    scopes.extend(if territories.is_empty() {
+        vec![t("none declared")]
+    } else {
+        join(territories, ", ")
+    });
+    scopes.push(t(" — or to a social landlord's own tenants — "));
+    scopes.extend(if landlords.is_empty() {
+        vec![t("none declared")]
+    } else {
+        join(landlords, "; ")
+    });
+    scopes.push(t("."));
+    let recipients: Vec<Inline> = partners
+        .iter()
+        .filter(|p| !p.recipients.is_empty())
+        .map(|p| vec![c(&p.id), t(format!(" ({})", p.recipients.len()))])
+        .collect();
+    let mut outbox = vec![
+        b("Files encrypted to their recipient: "),
+        t(
+            "every file produced is stored and served only as age ciphertext (X25519) to the partner's own recipients — ",
+        ),
+    ];
+    outbox.extend(join(recipients, ", "));
+    outbox.push(t(
+        "; CSV and XLSX cells are written so that no spreadsheet evaluates them as formulas.",
+    ));
+    let database = match &g.storage.database_url {
+        Some(u) if u.starts_with("postgres") => {
+            "PostgreSQL (connection string not shown)".to_string()
+        }
+        Some(_) => "the configured database (connection string not shown)".to_string(),
+        None => format!("SQLite in {}", g.storage.data.display()),
+    };
+    d.list(vec![
+        vec![
+            b("Mutual TLS: "),
+            t(format!(
+                "every connection must present a client certificate issued by the partner CA {}, checked against {}; partners are matched by subject CN or pinned SHA-256 fingerprint. Server certificate: {}.",
+                g.tls.ca.display(),
+                if crls.is_empty() {
+                    "no certificate revocation list (none configured)".to_string()
+                } else {
+                    format!("the revocation lists {}", crls.join(", "))
+                },
+                g.tls.cert.display()
+            )),
+        ],
+        {
+            let mut v = vec![
+                b("Protocols and suites: "),
+                t(format!(
+                    "{} only, forward-secret AEAD cipher suites: ",
+                    versions().join(" and ")
+                )),
+            ];
+            v.extend(join(suites().into_iter().map(|s| vec![c(s)]).collect(), ", "));
+            v.push(t("."));
+            v
+        },
+        vec![
+            b("Connection bounds: "),
+            t(format!(
+                "handshake within {} s, headers within {} s, whole request within {} s; at most {} connections at once; {} new connections per second per source address (burst {}) before authentication.",
+                s.handshake_timeout_secs,
+                s.header_timeout_secs,
+                s.request_timeout_secs,
+                s.max_connections,
+                s.connections_per_ip_per_second,
+                s.connection_burst_per_ip
+            )),
+        ],
+        scopes,
+        vec![
+            b("Minimisation: "),
+            t("each file holds only the fields of its view (section 2); amounts and dates may be banded or reduced to the month."),
+        ],
+        vec![
+            b("Pseudonymisation: "),
+            t("partners quote cases by keyed tokens (HMAC-SHA-256, one key per partner derived by HKDF from the root key), so two partners' tokens for one case cannot be linked without the root key; the same household is recognised across months by an internal household token (keyed hash of normalised surname, first name and postal code) never shown to partners; the audit log names households only by keyed references. Root key: "),
+            t(key_file(g.pseudonymisation_key.as_deref(), &g.storage.data, "pseudonymisation.key")),
+            t("."),
+        ],
+        vec![
+            b("Sealing at rest: "),
+            t(format!(
+                "personal fields are sealed with XChaCha20-Poly1305 under a key derived from the root key and bound to the record; only ids, tokens, the CDP date, the postal code and the landlord type are stored in clear. Database: {database}."
+            )),
+        ],
+        outbox,
+        vec![
+            b("Audit log: "),
+            t(format!(
+                "every request, file produced, download and acknowledgement is logged; the log is append-only (database triggers refuse updates and deletions), numbered without gaps, hashed into a Merkle tree (RFC 6962) with checkpoints signed every {} s under the origin \"{}\". Signing key: {}.",
+                g.audit.checkpoint_interval_secs,
+                g.audit.origin,
+                key_file(g.audit_signing_key.as_deref(), &g.storage.data, "audit-signing.key")
+            )),
+        ],
+        vec![
+            b("Rate limits and input bounds: "),
+            t(format!(
+                "{} requests per minute per partner (burst {}); request bodies up to {}, at most {} rows, {} characters per cell, XLSX decompressed up to {}.",
+                l.requests_per_minute,
+                l.burst,
+                mib(l.max_body_bytes as u64),
+                l.max_rows,
+                l.max_cell_chars,
+                mib(l.max_xlsx_uncompressed_bytes)
+            )),
+        ],
+        vec![
+            b("Key files: "),
+            t(format!(
+                "the root key, the gateway's age identity ({}), the audit signing key and the TLS key ({}) are files of mode 0600, never in the database; a secret file readable by others is tightened or refused.",
+                key_file(g.age_identity.as_deref(), &g.storage.data, "gateway.agekey"),
+                g.tls.key.display()
+            )),
+        ],
+    ]);
+
+    // 8. Attribution logic.
+    d.h(
+        2,
+        "8. Logique de l'attribution — Logic involved in the referent proposal (art. 13(2)(f), 14(2)(g))",
+    );
+    d.p(vec![t(
+        "For each household, the gateway proposes a referent to the monthly concertation, which decides: the proposal is no decision based solely on automated processing (art. 22). A household already followed (a member reports knowing a referent, or a referent was designated for an earlier CDP of the same household) is proposed to that referent. Otherwise the rules below are tried in order and the first whose conditions all hold gives the proposal; a rule needing a missing fact (no birth date, no enrichment yet) stops the search, with no proposal and the missing fact named.",
+    )]);
+    d.table(
+        &["#", "conditions", "proposal", "reason"],
+        cfg.policy
+            .attribution
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                vec![
+                    vec![t((i + 1).to_string())],
+                    rule_conditions(cfg, r),
+                    rule_proposal(cfg, r),
+                    vec![t(&r.reason)],
+                ]
+            })
+            .collect(),
+    );
+    if cfg.policy.attribution.is_empty() {
+        d.p(vec![t(
+            "No attribution rule is configured: the concertation designates every referent.",
+        )]);
+    }
+    d
+}
+
+/// The fields some view or the agenda discloses, in circuit order of first
+/// appearance.
+fn disclosed_fields(cfg: &Config) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for d in disclosures(cfg) {
+        for (f, _) in d.fields {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Markdown.
+
+/// Escapes text for Markdown: inline syntax is backslash-escaped, HTML
+/// markup turned into entities, line breaks into spaces (a value cannot end
+/// a table row or start a block).
+fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' | '!' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a string can sit in a Markdown code span (in a table too) as is.
+fn code_safe(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'))
+}
+
+fn md_inline(spans: &[Span]) -> String {
+    let mut out = String::new();
+    for s in spans {
+        match s {
+            Span::Text(x) => out.push_str(&md_escape(x)),
+            Span::Code(x) if code_safe(x) => {
+                let _ = write!(out, "`{x}`");
+            }
+            Span::Code(x) => out.push_str(&md_escape(x)),
+            Span::Strong(x) => {
+                let _ = write!(out, "**{}**", md_escape(x.trim()));
+                if x.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+        }
+    }
+    // A value must not open a block (list item, heading, quote) at the
+    // start of a line.
+    if out.starts_with(['-', '+', '=']) {
+        out.insert(0, '\\');
+    }
+    out
+}
+
+fn render_markdown(doc: &Doc) -> String {
+    let mut out = String::new();
+    for block in &doc.0 {
+        match block {
+            Block::Heading(level, text) => {
+                let _ = writeln!(
+                    out,
+                    "{} {}\n",
+                    "#".repeat(usize::from(*level)),
+                    md_escape(text)
+                );
+            }
+            Block::Para(spans) => {
+                let _ = writeln!(out, "{}\n", md_inline(spans));
+            }
+            Block::List(items) => {
+                for item in items {
+                    let _ = writeln!(out, "- {}", md_inline(item));
+                }
+                out.push('\n');
+            }
+            Block::Table { head, rows } => {
+                let _ = writeln!(
+                    out,
+                    "| {} |",
+                    head.iter()
+                        .map(|h| md_escape(h))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                );
+                let _ = writeln!(out, "|{}", "---|".repeat(head.len()));
+                for row in rows {
+                    let cells: Vec<String> = row.iter().map(|c| md_inline(c)).collect();
+                    let _ = writeln!(out, "| {} |", cells.join(" | "));
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+// ---------------------------------------------------------------------------
+// HTML.
+
+/// Escapes text for HTML element content and quoted attribute values.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn html_inline(spans: &[Span]) -> String {
+    let mut out = String::new();
+    for s in spans {
+        match s {
+            Span::Text(x) => out.push_str(&html_escape(x)),
+            Span::Code(x) => {
+                let _ = write!(out, "<code>{}</code>", html_escape(x));
+            }
+            Span::Strong(x) => {
+                let _ = write!(out, "<strong>{}</strong>", html_escape(x));
+            }
+        }
+    }
+    out
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#1b1b1b}\
+h1{font-size:1.6rem;border-bottom:2px solid #000091;padding-bottom:.3rem}\
+h2{font-size:1.25rem;margin-top:2rem;color:#000091}\
+h3{font-size:1.05rem;margin-top:1.5rem}\
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}\
+th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+th{background:#eef}\
+code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;background:#f4f4f4;padding:0 .15rem}\
+@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}}";
+
+fn render_html(doc: &Doc) -> String {
+    let title = doc
+        .0
+        .iter()
+        .find_map(|b| match b {
+            Block::Heading(1, t) => Some(t.as_str()),
+            _ => None,
+        })
+        .unwrap_or("Registre des activités de traitement");
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n");
+    // The page loads nothing: no script, image, font or style from elsewhere.
+    out.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(out, "<title>{}</title>", html_escape(title));
+    let _ = writeln!(out, "<style>{CSS}</style>\n</head>\n<body>");
+    for block in &doc.0 {
+        match block {
+            Block::Heading(level, text) => {
+                let _ = writeln!(out, "<h{level}>{}</h{level}>", html_escape(text));
+            }
+            Block::Para(spans) => {
+                let _ = writeln!(out, "<p>{}</p>", html_inline(spans));
+            }
+            Block::List(items) => {
+                out.push_str("<ul>\n");
+                for item in items {
+                    let _ = writeln!(out, "<li>{}</li>", html_inline(item));
+                }
+                out.push_str("</ul>\n");
+            }
+            Block::Table { head, rows } => {
+                out.push_str("<table>\n<thead><tr>");
+                for h in head {
+                    let _ = write!(out, "<th scope=\"col\">{}</th>", html_escape(h));
+                }
+                out.push_str("</tr></thead>\n<tbody>\n");
+                for row in rows {
+                    out.push_str("<tr>");
+                    for cell in row {
+                        let _ = write!(out, "<td>{}</td>", html_inline(cell));
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</tbody>\n</table>\n");
+            }
+        }
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn example() -> Config {
+        Config::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/passerelle.toml"),
+            &Default::default(),
+        )
+        .expect("the example configuration loads")
+    }
+
+    /// The Markdown table whose first cell is `field`, in the section
+    /// starting at `heading`.
+    fn matrix_row<'a>(md: &'a str, field: &str) -> Vec<&'a str> {
+        let section = md
+            .split("\n## ")
+            .find(|s| s.starts_with("4. "))
+            .expect("section 4");
+        let line = section
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{field}` |")))
+            .unwrap_or_else(|| panic!("no matrix row for {field}"));
+        line.trim_matches('|').split(" | ").map(str::trim).collect()
+    }
+
+    fn matrix_head(md: &str) -> Vec<&str> {
+        let section = md
+            .split("\n## ")
+            .find(|s| s.starts_with("4. "))
+            .expect("section 4");
+        let line = section
+            .lines()
+            .find(|l| l.starts_with("| field |"))
+            .expect("matrix head");
+        line.trim_matches('|').split(" | ").map(str::trim).collect()
+    }
+
+    #[test]
+    fn markdown_lists_every_view_and_field_with_its_purpose() {
+        let cfg = example();
+        let md = markdown(&cfg, &Retention::default(), "Préfecture de la Vendée");
+        assert!(md.contains("Préfecture de la Vendée"));
+        for f in [
+            &cfg.gateway.path,
+            &cfg.gateway.partners_file,
+            &cfg.gateway.policy_file,
+        ] {
+            assert!(md.contains(&md_escape(&f.display().to_string())));
+        }
+        assert!(md.contains("Generated at "));
+        for (kind, view) in &cfg.policy.views {
+            let start = md
+                .find(&format!("### View {kind}\n"))
+                .unwrap_or_else(|| panic!("no section for view {kind}"));
+            let section = &md[start..];
+            let section = &section[..section[4..].find("\n#").map_or(section.len(), |i| i + 4)];
+            assert!(section.contains(&md_escape(&view.description)), "{kind}");
+            for f in &view.fields {
+                let row = format!("| `{}` | {} |", f.name, md_escape(&f.purpose));
+                assert!(section.contains(&row), "{kind}: no row {row:?}");
+            }
+        }
+        // Every partner is named, the DPO is identified.
+        for p in cfg.partners.iter() {
+            assert!(md.contains(&md_escape(&p.name)), "{}", p.id);
+        }
+        assert!(
+            md.contains("**Data protection officer:** Délégué à la protection des données (`dpo`)")
+        );
+        // Attribution rules, with their reasons, in order.
+        let mut at = 0;
+        for r in &cfg.policy.attribution {
+            let i = md[at..].find(&md_escape(&r.reason)).expect("rule reason");
+            at += i;
+        }
+        assert!(md.contains("at least one child under 21; receives ALF"));
+        // Retention and limits come from the values given.
+        let ret = Retention {
+            cases_months_after_closure: 7,
+            ..Retention::default()
+        };
+        let md = markdown(&cfg, &ret, "x");
+        assert!(md.contains("7 months after the case is closed"));
+        assert!(md.contains("600 requests per minute per partner (burst 60)"));
+        assert!(md.contains("`TLS13_AES_256_GCM_SHA384`"));
+        assert!(md.contains("crl.pem"));
+    }
+
+    #[test]
+    fn telephone_goes_only_to_referents_in_the_dossier() {
+        let cfg = example();
+        let md = markdown(&cfg, &Retention::default(), "CCAPEX");
+        let head = matrix_head(&md);
+        let row = matrix_row(&md, "telephone");
+        assert_eq!(head.len(), row.len());
+        for (id, cell) in head.iter().zip(&row).skip(1) {
+            let p = cfg.partners.get(id).expect("a partner column");
+            if p.has(Role::Referent) {
+                assert_eq!(*cell, "✓ `dossier`", "{id}");
+            } else {
+                assert_eq!(*cell, "", "{id}");
+            }
+        }
+        // CAF gets the name in its enrichment file, never the phone.
+        let caf = head.iter().position(|h| *h == "caf").unwrap();
+        assert!(matrix_row(&md, "nom")[caf].contains("`enrichment`"));
+        assert!(!row[caf].contains("enrichment"));
+        // The DPO and the source column receive no case content.
+        let dpo = head.iter().position(|h| *h == "dpo").unwrap();
+        assert!(matrix_row(&md, "nom")[dpo].is_empty());
+        assert!(md.contains("Receive no case data: "));
+    }
+
+    #[test]
+    fn html_escapes_a_malicious_controller() {
+        let cfg = example();
+        let evil = "<script>alert(\"x\")</script> & 'co' | **bold** [l](javascript:x)";
+        let page = html(&cfg, &Retention::default(), evil);
+        assert!(!page.contains("<script"));
+        assert!(
+            page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39;")
+        );
+        let md = markdown(&cfg, &Retention::default(), evil);
+        assert!(!md.contains("<script"));
+        assert!(md.contains("&lt;script&gt;"));
+        assert!(md.contains("\\[l\\](javascript:x)"));
+        // A line break cannot open a block or end a table row.
+        let md = markdown(&cfg, &Retention::default(), "A\n# B\n| c |");
+        assert!(!md.contains("\n# B"));
+        assert!(md.contains("A \\# B \\| c \\|"));
+    }
+
+    #[test]
+    fn html_is_self_contained() {
+        let cfg = example();
+        let page = html(&cfg, &Retention::default(), "CCAPEX de la Vendée");
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        assert!(page.trim_end().ends_with("</html>"));
+        assert!(page.contains("<style>"));
+        let lower = page.to_ascii_lowercase();
+        for bad in [
+            "src=", "href=", "<link", "<script", "<img", "@import", "url(",
+        ] {
+            assert!(!lower.contains(bad), "{bad}");
+        }
+        // "http" only in the CSP meta's http-equiv.
+        assert_eq!(lower.matches("http").count(), 1);
+        assert!(page.contains("http-equiv=\"Content-Security-Policy\""));
+        // Same content as the Markdown: every field of every view.
+        for view in cfg.policy.views.values() {
+            for f in &view.fields {
+                assert!(page.contains(&html_escape(&f.purpose)));
+            }
+        }
+        assert!(page.contains("<td><code>telephone</code></td>"));
+    }
+
+    #[test]
+    fn escaping_helpers() {
+        assert_eq!(md_escape("a_b*c|d<e>&"), "a\\_b\\*c\\|d&lt;e&gt;&amp;");
+        assert_eq!(
+            html_escape("<a href=\"x\">'"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;"
+        );
+        assert!(code_safe("montant_dette") && !code_safe("a`b") && !code_safe("a|b"));
+        assert_eq!(md_inline(&[c("a`b")]), "a\\`b");
+        assert_eq!(md_inline(&[t("- x")]), "\\- x");
+    }
+}
