@@ -31,6 +31,43 @@ pub enum StartError {
     },
 }
 
+/// The files of pseudonymisation key versions after the first, beside
+/// it: `<root key file>.v2`, `.v3`… (`passerelle keys rotate` adds one).
+pub fn key_versions(root_path: &std::path::Path) -> Vec<(u32, std::path::PathBuf)> {
+    let mut out = Vec::new();
+    for version in 2.. {
+        let mut name = root_path.as_os_str().to_owned();
+        name.push(format!(".v{version}"));
+        let path = std::path::PathBuf::from(name);
+        if !path.exists() {
+            break;
+        }
+        out.push((version, path));
+    }
+    out
+}
+
+/// Adds the next pseudonymisation key version (mode 0600) for the
+/// configuration `config`; returns `(version, file)`. The running gateway
+/// uses it from its next start: new cases get the new key, existing cases
+/// keep theirs (their tokens and sealed data still resolve).
+pub fn rotate_keys(config: &Config) -> Result<(u32, std::path::PathBuf), StartError> {
+    let root_path = config
+        .gateway
+        .pseudonymisation_key
+        .clone()
+        .unwrap_or_else(|| config.gateway.storage.data.join("pseudonymisation.key"));
+    if !root_path.exists() {
+        secrets::key32(&root_path, true)?;
+    }
+    let next = key_versions(&root_path).last().map_or(2, |(v, _)| v + 1);
+    let mut name = root_path.as_os_str().to_owned();
+    name.push(format!(".v{next}"));
+    let path = std::path::PathBuf::from(name);
+    secrets::key32(&path, true)?;
+    Ok((next, path))
+}
+
 /// Everything a request needs. Its `Debug` prints no key.
 pub struct App {
     /// The configuration.
@@ -67,7 +104,10 @@ impl App {
             Some(p) => (p.clone(), false),
             None => (data.join("pseudonymisation.key"), true),
         };
-        let root = secrets::key32(&root_path, gen_root)?;
+        let mut roots = vec![(1u32, secrets::key32(&root_path, gen_root)?)];
+        for (version, path) in key_versions(&root_path) {
+            roots.push((version, secrets::key32(&path, false)?));
+        }
         let (age_path, gen_age) = match &config.gateway.age_identity {
             Some(p) => (p.clone(), false),
             None => (data.join("gateway.agekey"), true),
@@ -98,7 +138,7 @@ impl App {
         Ok(Arc::new(App {
             config,
             store,
-            pseudo: Pseudonymiser::new(&root),
+            pseudo: Pseudonymiser::with_versions(&roots),
             identity,
             signer,
         }))

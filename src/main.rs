@@ -188,6 +188,14 @@ enum Command {
     },
     /// The DPO's tools on the access log.
     Audit(AuditArgs),
+    /// Pseudonymisation keys: `rotate` adds a new version for new cases.
+    Keys {
+        #[command(flatten)]
+        store: ServeArgs,
+        /// `rotate`.
+        #[arg(value_parser = ["rotate"])]
+        action: String,
+    },
     /// Delete what is past its retention period (also run daily by `serve`).
     Retention {
         #[command(flatten)]
@@ -259,6 +267,14 @@ async fn main() -> anyhow::Result<()> {
                 pki.dir.display()
             );
             println!("gateway age recipient: {}", pki.gateway_recipient);
+        }
+        Command::Keys { store, .. } => {
+            let config = Config::load(&store.config, &store.overrides())?;
+            let (version, path) = passerelle::app::rotate_keys(&config)?;
+            println!(
+                "pseudonymisation key version {version} written to {} (mode 0600); restart the gateway: new cases use it, existing cases keep their tokens",
+                path.display()
+            );
         }
         Command::Retention { store, .. } => {
             let config = Config::load(&store.config, &store.overrides())?;

@@ -40,6 +40,19 @@ impl Default for Retention {
     }
 }
 
+impl From<&crate::config::Retention> for Retention {
+    /// The periods of the policy's `[retention]` section.
+    fn from(r: &crate::config::Retention) -> Self {
+        Retention {
+            cases_months_after_closure: r.cases_months_after_closure,
+            outbox_days_after_ack: r.outbox_days_after_ack,
+            outbox_max_days: r.outbox_max_days,
+            returns_days: r.returns_days,
+            audit_days: r.audit_days,
+        }
+    }
+}
+
 /// The record as Markdown (CommonMark with GFM tables).
 pub fn markdown(cfg: &Config, retention: &Retention, controller: &str) -> String {
     render_markdown(&document(cfg, retention, controller, &now()))
@@ -234,6 +247,9 @@ fn roles_text(p: &Partner) -> Inline {
 }
 
 fn scope_text(cfg: &Config, p: &Partner) -> Inline {
+    if !disclosures(cfg).iter().any(|d| p.has(d.role)) {
+        return vec![t("none (receives no case data)")];
+    }
     if !p.landlord.is_empty() {
         return vec![t(format!("own tenants of {}", p.landlord.join(", ")))];
     }
@@ -245,19 +261,27 @@ fn scope_text(cfg: &Config, p: &Partner) -> Inline {
                 .get(name)
                 .map(|t| (t.communes.len(), t.postal_codes.len()))
                 .unwrap_or((0, 0));
-            let mut s = vec![
+            vec![
                 t("territory "),
                 c(name),
-                t(format!(" ({communes} communes")),
-            ];
-            if codes > 0 {
-                s.push(t(format!(", {codes} postal codes")));
-            }
-            s.push(t(")"));
-            s
+                t(format!(" ({})", territory_size(communes, codes))),
+            ]
         }
         None => vec![t("no row restriction")],
     }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn territory_size(communes: usize, postal_codes: usize) -> String {
+    let mut s = plural(communes, "commune", "communes");
+    if postal_codes > 0 {
+        s.push_str(", ");
+        s.push_str(&plural(postal_codes, "postal code", "postal codes"));
+    }
+    s
 }
 
 fn certificate_text(p: &Partner) -> String {
@@ -354,12 +378,12 @@ fn rule_conditions(cfg: &Config, r: &Rule) -> Inline {
         ))]);
     }
     let territory = |name: &str| -> Inline {
-        let n = cfg
+        let (n, codes) = cfg
             .policy
             .territories
             .get(name)
-            .map_or(0, |t| t.communes.len());
-        vec![c(name), t(format!(" ({n} communes)"))]
+            .map_or((0, 0), |t| (t.communes.len(), t.postal_codes.len()));
+        vec![c(name), t(format!(" ({})", territory_size(n, codes)))]
     };
     if let Some(name) = &r.territoire {
         let mut s = vec![t("dwelling in territory ")];
@@ -410,18 +434,36 @@ fn versions() -> Vec<String> {
         .collect()
 }
 
+/// A path as shown: `.` and `..` folded lexically
+/// (`config/../certs-example/ca.crt` reads `certs-example/ca.crt`).
+fn shown(p: &std::path::Path) -> String {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for comp in p.components() {
+        match comp {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if !out.has_root() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out.display().to_string()
+}
+
 fn key_file(path: Option<&std::path::Path>, data: &std::path::Path, default: &str) -> String {
     match path {
-        Some(p) => p.display().to_string(),
-        None => format!(
-            "{} (generated on first start)",
-            data.join(default).display()
-        ),
+        Some(p) => shown(p),
+        None => format!("{} (generated on first start)", shown(&data.join(default))),
     }
 }
 
 fn mib(bytes: u64) -> String {
-    if bytes % (1024 * 1024) == 0 {
+    if bytes.is_multiple_of(1024 * 1024) {
         format!("{} MiB", bytes / (1024 * 1024))
     } else {
         format!("{bytes} bytes")
@@ -446,9 +488,9 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
     d.p(vec![t(format!(
         "Generated at {generated_at} by passerelle {} from {}, {} and {}.",
         env!("CARGO_PKG_VERSION"),
-        g.path.display(),
-        g.partners_file.display(),
-        g.policy_file.display()
+        shown(&g.path),
+        shown(&g.partners_file),
+        shown(&g.policy_file)
     ))]);
     d.p(vec![t(
         "Everything below about disclosures, recipients, rules and security measures is read from those files: it changes when they change. The legal basis, the data protection impact assessment and the information notices are not part of the configuration and are for the controller to add.",
@@ -554,6 +596,48 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
         );
     }
 
+    let secretariat: Vec<&Arc<Partner>> = cfg.partners.with_role(Role::Secretariat).collect();
+    if !secretariat.is_empty() {
+        d.h(
+            3,
+            "Concertation agenda and deadline alerts (read through the API)",
+        );
+        let mut to = vec![
+            t("Not a file: the secretariat reads them to run the monthly concertation. "),
+            b("Read by: "),
+            t("role "),
+            c("secretariat"),
+            t(" — "),
+        ];
+        to.extend(join(
+            secretariat.iter().map(|p| partner_ref(p)).collect(),
+            ", ",
+        ));
+        to.push(t(". "));
+        to.push(b("Rows: "));
+        to.push(t("the cases awaiting a referent or a first contact."));
+        d.p(to);
+        let who = join(secretariat.iter().map(|p| partner_ref(p)).collect(), ", ");
+        let mut rows: Vec<Vec<Inline>> = AGENDA
+            .iter()
+            .map(|(f, purpose)| {
+                vec![
+                    vec![c(*f)],
+                    vec![t(*purpose)],
+                    vec![t(transform_text(Transform::Clear))],
+                    who.clone(),
+                ]
+            })
+            .collect();
+        rows.push(vec![
+            vec![t("proposed referent and its reason")],
+            vec![t("designate a referent at the concertation (section 8)")],
+            vec![t(transform_text(Transform::Clear))],
+            who,
+        ]);
+        d.table(&["field", "purpose", "transform", "recipients"], rows);
+    }
+
     // 3. Data subjects and categories.
     d.h(
         2,
@@ -586,7 +670,7 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
         vec![t("court events in the referents' follow-up returns (assignation, audience, résiliation du bail, commandement de quitter les lieux, expulsion)")],
         vec![t("none (aggregate figures only)")],
     ]);
-    d.table(&["category", "field", "disclosed by view"], rows);
+    d.table(&["category", "field", "disclosed by"], rows);
     d.p(vec![t(
         "No special category of data (art. 9) and no data on criminal convictions (art. 10) is collected; debts, benefits and family situation of households at risk of eviction are nevertheless highly personal data concerning vulnerable persons.",
     )]);
@@ -642,7 +726,7 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
         c("dpo"),
         t(" role reads the audit log, where households appear only by keyed references. The "),
         c("source"),
-        t(" sends the lists and sees, for each, the line errors of its own upload."),
+        t(" sends the lists and reads back their receipts."),
     ]);
 
     // 5. Transfers.
@@ -686,7 +770,7 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
 
     // 7. Security.
     d.h(2, "7. Mesures de sécurité — Security measures (art. 32)");
-    let crls: Vec<String> = g.tls.crl.iter().map(|p| p.display().to_string()).collect();
+    let crls: Vec<String> = g.tls.crl.iter().map(|p| shown(p)).collect();
     let s = &g.server;
     let l = &g.limits;
     let territories: Vec<Inline> = cfg
@@ -697,9 +781,8 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
             vec![
                 c(name),
                 t(format!(
-                    " ({} communes, {} postal codes)",
-                    t_.communes.len(),
-                    t_.postal_codes.len()
+                    " ({})",
+                    territory_size(t_.communes.len(), t_.postal_codes.len())
                 )),
             ]
         })
@@ -747,20 +830,20 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
             "PostgreSQL (connection string not shown)".to_string()
         }
         Some(_) => "the configured database (connection string not shown)".to_string(),
-        None => format!("SQLite in {}", g.storage.data.display()),
+        None => format!("SQLite in {}", shown(&g.storage.data)),
     };
     d.list(vec![
         vec![
             b("Mutual TLS: "),
             t(format!(
                 "every connection must present a client certificate issued by the partner CA {}, checked against {}; partners are matched by subject CN or pinned SHA-256 fingerprint. Server certificate: {}.",
-                g.tls.ca.display(),
+                shown(&g.tls.ca),
                 if crls.is_empty() {
                     "no certificate revocation list (none configured)".to_string()
                 } else {
                     format!("the revocation lists {}", crls.join(", "))
                 },
-                g.tls.cert.display()
+                shown(&g.tls.cert)
             )),
         ],
         {
@@ -831,7 +914,7 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
             t(format!(
                 "the root key, the gateway's age identity ({}), the audit signing key and the TLS key ({}) are files of mode 0600, never in the database; a secret file readable by others is tightened or refused.",
                 key_file(g.age_identity.as_deref(), &g.storage.data, "gateway.agekey"),
-                g.tls.key.display()
+                shown(&g.tls.key)
             )),
         ],
     ]);
@@ -1130,7 +1213,7 @@ mod tests {
             &cfg.gateway.partners_file,
             &cfg.gateway.policy_file,
         ] {
-            assert!(md.contains(&md_escape(&f.display().to_string())));
+            assert!(md.contains(&md_escape(&shown(f))));
         }
         assert!(md.contains("Generated at "));
         for (kind, view) in &cfg.policy.views {
@@ -1166,6 +1249,11 @@ mod tests {
         };
         let md = markdown(&cfg, &ret, "x");
         assert!(md.contains("7 months after the case is closed"));
+        let from_policy = Retention::from(&cfg.policy.retention);
+        assert_eq!(
+            from_policy.outbox_max_days,
+            cfg.policy.retention.outbox_max_days
+        );
         assert!(md.contains("600 requests per minute per partner (burst 60)"));
         assert!(md.contains("`TLS13_AES_256_GCM_SHA384`"));
         assert!(md.contains("crl.pem"));
@@ -1190,10 +1278,19 @@ mod tests {
         let caf = head.iter().position(|h| *h == "caf").unwrap();
         assert!(matrix_row(&md, "nom")[caf].contains("`enrichment`"));
         assert!(!row[caf].contains("enrichment"));
-        // The DPO and the source column receive no case content.
+        // Nor does the enrichment view's own table list it.
+        let enrichment = &md[md.find("### View enrichment").unwrap()..];
+        let enrichment = &enrichment[..enrichment[4..].find("\n#").unwrap() + 4];
+        assert!(enrichment.contains("| `nom` |"));
+        assert!(!enrichment.contains("telephone"));
+        // The secretariat reads names in the agenda, not the phone.
+        let ddets = head.iter().position(|h| *h == "ddets").unwrap();
+        assert_eq!(matrix_row(&md, "nom")[ddets], "✓ `agenda`");
+        assert_eq!(row[ddets], "");
+        // The DPO receives no case content.
         let dpo = head.iter().position(|h| *h == "dpo").unwrap();
         assert!(matrix_row(&md, "nom")[dpo].is_empty());
-        assert!(md.contains("Receive no case data: "));
+        assert!(md.contains("Receive no case data from the gateway: "));
     }
 
     #[test]
@@ -1250,5 +1347,11 @@ mod tests {
         assert!(code_safe("montant_dette") && !code_safe("a`b") && !code_safe("a|b"));
         assert_eq!(md_inline(&[c("a`b")]), "a\\`b");
         assert_eq!(md_inline(&[t("- x")]), "\\- x");
+        assert_eq!(
+            shown(Path::new("/a/config/../certs/./ca.crt")),
+            "/a/certs/ca.crt"
+        );
+        assert_eq!(shown(Path::new("../data/x")), "../data/x");
+        assert_eq!(shown(Path::new("/../x")), "/x");
     }
 }

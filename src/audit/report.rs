@@ -1,50 +1,1186 @@
-//! PLACEHOLDER, being replaced by the report renderer (helper at work).
+//! The DPO's report on the access log: one self-contained HTML page (inline
+//! CSS and SVG, no script, no external resource) for a window of UTC days.
+//!
+//! It shows whether the log verified, the accesses per partner per day (a
+//! stacked bar chart and the same figures as a table), the refused and failed
+//! requests, and the unusual patterns found by [`anomalies`]. Everything is
+//! pure: the caller loads the entries and verifies the log
+//! ([`super::reporting`]). The log holds no personal data, and neither does
+//! the page.
 
-/// One access.
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use time::{Date, OffsetDateTime, Weekday};
+
+/// One access, as the report needs it (no personal data exists in the log).
 #[derive(Debug, Clone)]
 pub struct ReportEntry {
-    /// Seq.
     pub seq: i64,
-    /// Time.
     pub at_ms: i64,
-    /// Partner.
     pub partner: Option<String>,
-    /// Action.
     pub action: String,
-    /// Outcome.
     pub outcome: String,
-    /// Reason.
     pub reason: Option<String>,
-    /// Route.
     pub route: Option<String>,
-    /// Rows.
     pub rows: Option<u64>,
 }
 
-/// Verification summary.
+/// What the log's verification concluded.
 #[derive(Debug, Clone)]
 pub struct Verification {
-    /// Ok.
     pub ok: bool,
-    /// Message.
     pub message: String,
-    /// Entries.
     pub entries: u64,
-    /// Checkpoint size.
     pub checkpoint_size: Option<u64>,
-    /// Checkpoint root.
     pub checkpoint_root: Option<String>,
-    /// Checkpoint note.
     pub checkpoint_note: Option<String>,
 }
 
-/// Renders the report.
+/// An unusual pattern in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Anomaly {
+    /// `"off_hours"`, `"volume_spike"` or `"refusal_burst"`.
+    pub kind: &'static str,
+    /// The partner, or [`NO_PARTNER`] for refusals without a certificate partner.
+    pub partner: String,
+    /// A UTC day (`2026-03-04`) or, for a burst, its start (`2026-03-04 02:10:00`).
+    pub when: String,
+    pub detail: String,
+}
+
+/// How entries without a certificate partner (e.g. TLS refusals) are shown.
+pub const NO_PARTNER: &str = "(no certificate partner)";
+
+/// At most this many rows in the refusals table.
+pub const MAX_REFUSAL_ROWS: usize = 500;
+
+/// Working hours, UTC: an `ok` access outside `[START, END)` on a weekday,
+/// or any on Saturday/Sunday, is off-hours.
+const WORK_START_HOUR: u8 = 6;
+const WORK_END_HOUR: u8 = 20;
+/// A partner-day is a spike above `SPIKE_FACTOR ×` the partner's median
+/// daily count, and only from `SPIKE_MIN` accesses.
+const SPIKE_FACTOR: f64 = 3.0;
+const SPIKE_MIN: u64 = 20;
+/// A burst: at least `BURST_MIN` refusals spanning less than `BURST_WINDOW_MS`.
+const BURST_MIN: usize = 5;
+const BURST_WINDOW_MS: i64 = 10 * 60 * 1000;
+
+/// Series colours, one per partner, in name order (cycled past nine).
+const PALETTE: [&str; 9] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f",
+];
+/// The colour of the entries without a certificate partner.
+const NO_PARTNER_COLOUR: &str = "#6b6b6b";
+
+/// HTML-escapes text and attribute values: `& < > " '`.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn datetime(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
+/// `2026-03-04 02:10:00` (UTC), or the raw milliseconds if out of range.
+fn fmt_time(ms: i64) -> String {
+    match datetime(ms) {
+        Some(t) => format!("{} {}", t.date(), hms(t)),
+        None => format!("@{ms} ms"),
+    }
+}
+
+fn hms(t: OffsetDateTime) -> String {
+    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+}
+
+fn is_weekend(d: Date) -> bool {
+    matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday)
+}
+
+fn partner_label(p: &Option<String>) -> &str {
+    p.as_deref().unwrap_or(NO_PARTNER)
+}
+
+fn median(values: &mut [u64]) -> f64 {
+    values.sort_unstable();
+    let n = values.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => values[n / 2] as f64,
+        _ => (values[n / 2 - 1] + values[n / 2]) as f64 / 2.0,
+    }
+}
+
+fn kind_rank(kind: &str) -> u8 {
+    match kind {
+        "off_hours" => 0,
+        "volume_spike" => 1,
+        _ => 2,
+    }
+}
+
+/// The unusual patterns in `entries` (in any order), sorted by time, then
+/// kind, then partner:
+///
+/// - `off_hours`: `ok` accesses by a partner at a UTC hour outside
+///   06:00–19:59, or on a Saturday or Sunday; one anomaly per partner per day;
+/// - `volume_spike`: a partner's count of entries (any outcome) on a day is
+///   above 3 × its median daily count over the days it was active, and at
+///   least 20;
+/// - `refusal_burst`: at least 5 `refused` entries for the same partner (or
+///   for no partner) spanning less than 10 minutes; overlapping windows are
+///   merged, so each burst is reported once, with its start and count.
+pub fn anomalies(entries: &[ReportEntry]) -> Vec<Anomaly> {
+    let mut out = Vec::new();
+
+    // Off-hours, per partner per day: (count, first, last, weekend).
+    let mut off: BTreeMap<(&str, Date), (u64, i64, i64)> = BTreeMap::new();
+    // All entries per partner per day, for spikes.
+    let mut daily: BTreeMap<&str, BTreeMap<Date, u64>> = BTreeMap::new();
+    // Refusal times per partner (None included).
+    let mut refused: BTreeMap<Option<&str>, Vec<(i64, Option<&str>)>> = BTreeMap::new();
+
+    for e in entries {
+        let Some(t) = datetime(e.at_ms) else { continue };
+        if let Some(p) = e.partner.as_deref() {
+            *daily.entry(p).or_default().entry(t.date()).or_default() += 1;
+            let outside = t.hour() < WORK_START_HOUR || t.hour() >= WORK_END_HOUR;
+            if e.outcome == "ok" && (outside || is_weekend(t.date())) {
+                let slot = off.entry((p, t.date())).or_insert((0, e.at_ms, e.at_ms));
+                slot.0 += 1;
+                slot.1 = slot.1.min(e.at_ms);
+                slot.2 = slot.2.max(e.at_ms);
+            }
+        }
+        if e.outcome == "refused" {
+            refused
+                .entry(e.partner.as_deref())
+                .or_default()
+                .push((e.at_ms, e.reason.as_deref()));
+        }
+    }
+
+    for ((p, day), (n, first, last)) in off {
+        let span = match (datetime(first), datetime(last)) {
+            (Some(a), Some(b)) if n > 1 => format!(", {} to {}", hms(a), hms(b)),
+            (Some(a), _) => format!(", at {}", hms(a)),
+            _ => String::new(),
+        };
+        let what = if n == 1 { "access" } else { "accesses" };
+        let detail = if is_weekend(day) {
+            format!("{n} {what} on a {}{span}", day.weekday())
+        } else {
+            format!("{n} {what} outside 06:00–19:59 UTC{span}")
+        };
+        out.push(Anomaly {
+            kind: "off_hours",
+            partner: p.to_owned(),
+            when: day.to_string(),
+            detail,
+        });
+    }
+
+    for (p, days) in &daily {
+        let mut counts: Vec<u64> = days.values().copied().collect();
+        let med = median(&mut counts);
+        for (day, &n) in days {
+            if n >= SPIKE_MIN && n as f64 > SPIKE_FACTOR * med {
+                out.push(Anomaly {
+                    kind: "volume_spike",
+                    partner: (*p).to_owned(),
+                    when: day.to_string(),
+                    detail: format!(
+                        "{n} accesses, against a median of {med} per active day ({} active days)",
+                        days.len()
+                    ),
+                });
+            }
+        }
+    }
+
+    for (p, mut times) in refused {
+        times.sort_by_key(|&(at, _)| at);
+        for (start, end) in bursts(&times) {
+            let burst = &times[start..=end];
+            let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+            for (_, r) in burst {
+                *reasons.entry(r.unwrap_or("no reason given")).or_default() += 1;
+            }
+            let mut reasons: Vec<(&str, usize)> = reasons.into_iter().collect();
+            reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let top: Vec<String> = reasons
+                .iter()
+                .take(3)
+                .map(|(r, n)| format!("{r} ×{n}"))
+                .collect();
+            let more = if reasons.len() > 3 { ", …" } else { "" };
+            let last = datetime(burst[burst.len() - 1].0)
+                .map(hms)
+                .unwrap_or_default();
+            out.push(Anomaly {
+                kind: "refusal_burst",
+                partner: p.unwrap_or(NO_PARTNER).to_owned(),
+                when: fmt_time(burst[0].0),
+                detail: format!(
+                    "{} refusals until {last} ({}{more})",
+                    burst.len(),
+                    top.join(", ")
+                ),
+            });
+        }
+    }
+
+    out.sort_by(|a, b| {
+        (&a.when, kind_rank(a.kind), &a.partner, &a.detail).cmp(&(
+            &b.when,
+            kind_rank(b.kind),
+            &b.partner,
+            &b.detail,
+        ))
+    });
+    out
+}
+
+/// The bursts in sorted `times`, as inclusive index ranges: the union of the
+/// overlapping runs of at least [`BURST_MIN`] entries spanning less than
+/// [`BURST_WINDOW_MS`].
+fn bursts<T>(times: &[(i64, T)]) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut j = 0;
+    for i in 0..times.len() {
+        j = j.max(i);
+        while j + 1 < times.len() && times[j + 1].0 - times[i].0 < BURST_WINDOW_MS {
+            j += 1;
+        }
+        if j + 1 - i >= BURST_MIN {
+            match out.last_mut() {
+                Some(last) if i <= last.1 => last.1 = last.1.max(j),
+                _ => out.push((i, j)),
+            }
+        }
+    }
+    out
+}
+
+/// The report for `entries` over the UTC days `from..=to`, generated now.
 pub fn render(
-    _title: &str,
-    _from: time::Date,
-    _to: time::Date,
-    _entries: &[ReportEntry],
-    _verification: &Verification,
+    title: &str,
+    from: Date,
+    to: Date,
+    entries: &[ReportEntry],
+    verification: &Verification,
 ) -> String {
-    String::new()
+    render_at(
+        title,
+        from,
+        to,
+        entries,
+        verification,
+        OffsetDateTime::now_utc(),
+    )
+}
+
+/// [`render`] with a given generation time (for reproducible pages).
+pub fn render_at(
+    title: &str,
+    from: Date,
+    to: Date,
+    entries: &[ReportEntry],
+    verification: &Verification,
+    generated: OffsetDateTime,
+) -> String {
+    let days: Vec<Date> = if to < from {
+        Vec::new()
+    } else {
+        let n = (to - from).whole_days();
+        (0..=n)
+            .filter_map(|i| from.checked_add(time::Duration::days(i)))
+            .collect()
+    };
+    let in_window: Vec<&ReportEntry> = entries
+        .iter()
+        .filter(|e| datetime(e.at_ms).is_some_and(|t| t.date() >= from && t.date() <= to))
+        .collect();
+    let ignored = entries.len() - in_window.len();
+    let counts = Counts::new(&days, &in_window);
+    let owned: Vec<ReportEntry> = in_window.iter().map(|e| (*e).clone()).collect();
+    let found = anomalies(&owned);
+
+    let mut h = String::with_capacity(64 * 1024);
+    h.push_str("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n");
+    h.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n",
+    );
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(h, "<title>{}</title>", escape(title));
+    let _ = writeln!(h, "<style>{CSS}</style>\n</head>\n<body>");
+
+    header(
+        &mut h, title, from, to, &days, &in_window, ignored, generated,
+    );
+    verification_section(&mut h, verification);
+
+    h.push_str("<section id=\"accesses\">\n<h2>Accesses per partner per day</h2>\n");
+    chart(&mut h, &days, &counts);
+    access_table(&mut h, &days, &counts);
+    h.push_str("</section>\n");
+
+    refusals(&mut h, &in_window);
+    anomaly_section(&mut h, &found);
+
+    h.push_str(
+        "<footer>Times are UTC. The access log records who accessed what, when and with which outcome — never the personal data itself.</footer>\n</body>\n</html>\n",
+    );
+    h
+}
+
+/// Entries per series (partner, then the entries without one) per day.
+struct Counts {
+    /// Series labels, partners by name then [`NO_PARTNER`] if any.
+    series: Vec<String>,
+    colours: Vec<&'static str>,
+    /// `(series, day)` → (entries, refused or error).
+    cells: BTreeMap<(usize, usize), (u64, u64)>,
+    day_totals: Vec<u64>,
+}
+
+impl Counts {
+    fn new(days: &[Date], entries: &[&ReportEntry]) -> Self {
+        let partners: BTreeSet<&str> = entries
+            .iter()
+            .filter_map(|e| e.partner.as_deref())
+            .collect();
+        let mut series: Vec<String> = partners.iter().map(|p| (*p).to_owned()).collect();
+        let mut colours: Vec<&'static str> = (0..series.len())
+            .map(|i| PALETTE[i % PALETTE.len()])
+            .collect();
+        if entries.iter().any(|e| e.partner.is_none()) {
+            series.push(NO_PARTNER.to_owned());
+            colours.push(NO_PARTNER_COLOUR);
+        }
+        let index: BTreeMap<&str, usize> =
+            partners.iter().enumerate().map(|(i, p)| (*p, i)).collect();
+        let mut cells: BTreeMap<(usize, usize), (u64, u64)> = BTreeMap::new();
+        let mut day_totals = vec![0u64; days.len()];
+        for e in entries {
+            let Some(t) = datetime(e.at_ms) else { continue };
+            let Some(first) = days.first() else { continue };
+            let Ok(d) = usize::try_from((t.date() - *first).whole_days()) else {
+                continue;
+            };
+            if d >= days.len() {
+                continue;
+            }
+            let s = match e.partner.as_deref() {
+                Some(p) => index[p],
+                None => series.len() - 1,
+            };
+            let cell = cells.entry((s, d)).or_default();
+            cell.0 += 1;
+            if e.outcome != "ok" {
+                cell.1 += 1;
+            }
+            day_totals[d] += 1;
+        }
+        Counts {
+            series,
+            colours,
+            cells,
+            day_totals,
+        }
+    }
+
+    fn get(&self, s: usize, d: usize) -> (u64, u64) {
+        self.cells.get(&(s, d)).copied().unwrap_or((0, 0))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn header(
+    h: &mut String,
+    title: &str,
+    from: Date,
+    to: Date,
+    days: &[Date],
+    entries: &[&ReportEntry],
+    ignored: usize,
+    generated: OffsetDateTime,
+) {
+    let refused = entries.iter().filter(|e| e.outcome == "refused").count();
+    let errors = entries.iter().filter(|e| e.outcome == "error").count();
+    let partners: BTreeSet<&str> = entries
+        .iter()
+        .filter_map(|e| e.partner.as_deref())
+        .collect();
+    let generated = generated.to_offset(time::UtcOffset::UTC);
+    let _ = writeln!(
+        h,
+        "<header>\n<h1>{}</h1>\n<dl class=\"facts\">",
+        escape(title)
+    );
+    let _ = writeln!(
+        h,
+        "<dt>Window</dt><dd>{from} to {to} (UTC, {} day{})</dd>",
+        days.len(),
+        if days.len() == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(
+        h,
+        "<dt>Generated</dt><dd>{} {} UTC</dd>",
+        generated.date(),
+        hms(generated)
+    );
+    let _ = writeln!(
+        h,
+        "<dt>Entries</dt><dd id=\"entry-count\">{} ({} refused, {} error{}) from {} partner{}</dd>",
+        entries.len(),
+        refused,
+        errors,
+        if errors == 1 { "" } else { "s" },
+        partners.len(),
+        if partners.len() == 1 { "" } else { "s" }
+    );
+    if ignored > 0 {
+        let _ = writeln!(
+            h,
+            "<dt>Ignored</dt><dd>{ignored} entr{} outside the window</dd>",
+            if ignored == 1 { "y" } else { "ies" }
+        );
+    }
+    h.push_str("</dl>\n");
+    if entries.is_empty() {
+        h.push_str("<p class=\"empty\">There was no access in this window.</p>\n");
+    }
+    h.push_str("</header>\n");
+}
+
+fn verification_section(h: &mut String, v: &Verification) {
+    h.push_str("<section id=\"verification\">\n<h2>Log verification</h2>\n");
+    let (class, label) = if v.ok {
+        ("ok", "verified")
+    } else {
+        ("bad", "NOT VERIFIED")
+    };
+    let _ = writeln!(
+        h,
+        "<div class=\"status {class}\"><strong class=\"verdict\">{label}</strong><p class=\"msg\">{}</p></div>",
+        escape(&v.message)
+    );
+    let _ = writeln!(
+        h,
+        "<dl class=\"facts\">\n<dt>Entries in the log</dt><dd>{}</dd>",
+        v.entries
+    );
+    match (v.checkpoint_size, &v.checkpoint_root) {
+        (Some(size), root) => {
+            let _ = writeln!(h, "<dt>Checkpoint size</dt><dd>{size}</dd>");
+            if let Some(root) = root {
+                let _ = writeln!(
+                    h,
+                    "<dt>Checkpoint root</dt><dd><code>{}</code></dd>",
+                    escape(root)
+                );
+            }
+        }
+        (None, Some(root)) => {
+            let _ = writeln!(
+                h,
+                "<dt>Checkpoint root</dt><dd><code>{}</code></dd>",
+                escape(root)
+            );
+        }
+        (None, None) => {
+            h.push_str("<dt>Checkpoint</dt><dd>no signed checkpoint: the verification rests on the recomputed leaf hashes only</dd>\n");
+        }
+    }
+    h.push_str("</dl>\n");
+    if let Some(note) = &v.checkpoint_note {
+        let _ = writeln!(
+            h,
+            "<h3>Signed checkpoint note</h3>\n<pre class=\"note\">{}</pre>",
+            escape(note)
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+/// A round step for about `max / 4`: 1, 2 or 5 × 10ⁿ, at least 1.
+fn nice_step(max: u64) -> u64 {
+    let rough = (max as f64 / 4.0).max(1.0);
+    let mag = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= rough)
+        .unwrap_or(10.0 * mag);
+    (step.round() as u64).max(1)
+}
+
+fn chart(h: &mut String, days: &[Date], c: &Counts) {
+    const W: f64 = 1100.0;
+    const ML: f64 = 56.0;
+    const MR: f64 = 16.0;
+    const MT: f64 = 16.0;
+    const PH: f64 = 300.0;
+    let pw = W - ML - MR;
+    let n = days.len().max(1);
+    let band = pw / n as f64;
+    let bar = (band * 0.72).max(0.5);
+    let max = c.day_totals.iter().copied().max().unwrap_or(0);
+    let step = nice_step(max);
+    let top = (max.div_ceil(step) * step).max(step);
+    let y = |v: u64| MT + PH - v as f64 / top as f64 * PH;
+
+    // Legend geometry.
+    let longest = c
+        .series
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0);
+    let item_w = (longest as f64 * 7.2 + 30.0).clamp(120.0, 360.0);
+    let per_row = ((pw / item_w).floor() as usize).max(1);
+    let legend_rows = c.series.len().div_ceil(per_row);
+    let axis_h = if days.len() <= 31 { 44.0 } else { 28.0 };
+    let legend_top = MT + PH + axis_h;
+    let height = legend_top + legend_rows as f64 * 22.0 + 8.0;
+
+    let _ = writeln!(
+        h,
+        "<svg id=\"chart-accesses\" viewBox=\"0 0 {W} {height:.0}\" width=\"100%\" role=\"img\" aria-labelledby=\"chart-accesses-title\" font-family=\"system-ui, sans-serif\" font-size=\"12\">"
+    );
+    h.push_str(
+        "<title id=\"chart-accesses-title\">Accesses per partner per day (stacked)</title>\n",
+    );
+
+    // Weekends shaded.
+    for (i, d) in days.iter().enumerate() {
+        if is_weekend(*d) {
+            let _ = writeln!(
+                h,
+                "<rect class=\"weekend\" x=\"{:.1}\" y=\"{MT}\" width=\"{band:.1}\" height=\"{PH}\" fill=\"#f1f1f1\"/>",
+                ML + i as f64 * band
+            );
+        }
+    }
+    // Y axis ticks and gridlines.
+    let mut v = 0;
+    while v <= top {
+        let yy = y(v);
+        let _ = writeln!(
+            h,
+            "<line x1=\"{ML}\" x2=\"{:.1}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#333\">{v}</text>",
+            ML + pw,
+            if v == 0 { "#333" } else { "#ddd" },
+            ML - 6.0,
+            yy + 4.0
+        );
+        v += step;
+    }
+    // Bars, stacked in series order.
+    for (d, day) in days.iter().enumerate() {
+        let x = ML + d as f64 * band + (band - bar) / 2.0;
+        let mut acc = 0;
+        for s in 0..c.series.len() {
+            let (count, failed) = c.get(s, d);
+            if count == 0 {
+                continue;
+            }
+            let y0 = y(acc);
+            acc += count;
+            let y1 = y(acc);
+            let height = (y0 - y1).max(1.0);
+            let failed = if failed > 0 {
+                format!(" ({failed} refused or failed)")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                h,
+                "<rect class=\"bar\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{height:.1}\" fill=\"{}\"><title>{} — {day}: {count} entr{}{failed}</title></rect>",
+                y0 - height,
+                c.colours[s],
+                escape(&c.series[s]),
+                if count == 1 { "y" } else { "ies" }
+            );
+        }
+    }
+    // X axis labels, thinned so they do not overlap.
+    let every = ((44.0 / band).ceil() as usize).max(1);
+    for (i, d) in days.iter().enumerate().step_by(every) {
+        let x = ML + (i as f64 + 0.5) * band;
+        let _ = write!(
+            h,
+            "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333\">{:02}-{:02}",
+            MT + PH + 16.0,
+            u8::from(d.month()),
+            d.day()
+        );
+        if days.len() <= 31 {
+            let wd = d.weekday().to_string();
+            let _ = write!(
+                h,
+                "<tspan x=\"{x:.1}\" dy=\"14\" fill=\"#777\">{}</tspan>",
+                &wd[..3]
+            );
+        }
+        h.push_str("</text>\n");
+    }
+    if c.series.is_empty() {
+        let _ = writeln!(
+            h,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#777\" font-size=\"16\">no access in this window</text>",
+            ML + pw / 2.0,
+            MT + PH / 2.0
+        );
+    }
+    // Legend.
+    h.push_str("<g class=\"legend\">\n");
+    for (i, s) in c.series.iter().enumerate() {
+        let lx = ML + (i % per_row) as f64 * item_w;
+        let ly = legend_top + (i / per_row) as f64 * 22.0;
+        let _ = writeln!(
+            h,
+            "<rect class=\"swatch\" x=\"{lx:.1}\" y=\"{ly:.1}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\" fill=\"#222\">{}</text>",
+            c.colours[i],
+            lx + 18.0,
+            ly + 10.5,
+            escape(s)
+        );
+    }
+    h.push_str("</g>\n</svg>\n");
+}
+
+fn access_table(h: &mut String, days: &[Date], c: &Counts) {
+    h.push_str("<table id=\"table-accesses\">\n<thead><tr><th>Day (UTC)</th>");
+    for (i, s) in c.series.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<th><span class=\"sw\" style=\"background:{}\"></span>{}</th>",
+            c.colours[i],
+            escape(s)
+        );
+    }
+    h.push_str("<th>Total</th></tr></thead>\n<tbody>\n");
+    for (d, day) in days.iter().enumerate() {
+        let class = if is_weekend(*day) {
+            " class=\"weekend\""
+        } else {
+            ""
+        };
+        let wd = day.weekday().to_string();
+        let _ = write!(h, "<tr{class}><th>{day} {}</th>", &wd[..3]);
+        for s in 0..c.series.len() {
+            let (n, _) = c.get(s, d);
+            if n == 0 {
+                h.push_str("<td class=\"zero\">0</td>");
+            } else {
+                let _ = write!(h, "<td>{n}</td>");
+            }
+        }
+        let _ = writeln!(h, "<td class=\"total\">{}</td></tr>", c.day_totals[d]);
+    }
+    h.push_str("</tbody>\n<tfoot><tr><th>Total</th>");
+    for s in 0..c.series.len() {
+        let total: u64 = (0..days.len()).map(|d| c.get(s, d).0).sum();
+        let _ = write!(h, "<td>{total}</td>");
+    }
+    let _ = writeln!(
+        h,
+        "<td class=\"total\">{}</td></tr></tfoot>\n</table>",
+        c.day_totals.iter().sum::<u64>()
+    );
+}
+
+fn refusals(h: &mut String, entries: &[&ReportEntry]) {
+    let mut bad: Vec<&ReportEntry> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.outcome == "refused" || e.outcome == "error")
+        .collect();
+    bad.sort_by(|a, b| b.at_ms.cmp(&a.at_ms).then(b.seq.cmp(&a.seq)));
+    h.push_str("<section id=\"refusals\">\n<h2>Refused and failed requests</h2>\n");
+    if bad.is_empty() {
+        h.push_str("<p class=\"empty\">none</p>\n</section>\n");
+        return;
+    }
+    let _ = writeln!(h, "<p>{} in the window, most recent first.</p>", bad.len());
+    h.push_str("<table id=\"table-refusals\">\n<thead><tr><th>Time (UTC)</th><th>Seq</th><th>Partner</th><th>Action</th><th>Outcome</th><th>Route</th><th>Reason</th></tr></thead>\n<tbody>\n");
+    for e in bad.iter().take(MAX_REFUSAL_ROWS) {
+        let _ = writeln!(
+            h,
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if e.outcome == "error" {
+                "error"
+            } else {
+                "refused"
+            },
+            fmt_time(e.at_ms),
+            e.seq,
+            escape(partner_label(&e.partner)),
+            escape(&e.action),
+            escape(&e.outcome),
+            escape(e.route.as_deref().unwrap_or("")),
+            escape(e.reason.as_deref().unwrap_or(""))
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
+    if bad.len() > MAX_REFUSAL_ROWS {
+        let _ = writeln!(
+            h,
+            "<p class=\"more\">… and {} more</p>",
+            bad.len() - MAX_REFUSAL_ROWS
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+fn anomaly_section(h: &mut String, found: &[Anomaly]) {
+    h.push_str("<section id=\"anomalies\">\n<h2>Unusual patterns</h2>\n");
+    h.push_str("<p class=\"hint\">Off-hours: accesses outside 06:00–19:59 UTC or at the weekend. Volume spike: a day above 3 × the partner's median daily count and at least 20. Refusal burst: 5 or more refusals within 10 minutes.</p>\n");
+    if found.is_empty() {
+        h.push_str("<p class=\"empty\">none found</p>\n</section>\n");
+        return;
+    }
+    h.push_str("<table id=\"table-anomalies\">\n<thead><tr><th>Kind</th><th>Partner</th><th>When (UTC)</th><th>Detail</th></tr></thead>\n<tbody>\n");
+    for a in found {
+        let label = match a.kind {
+            "off_hours" => "off hours",
+            "volume_spike" => "volume spike",
+            "refusal_burst" => "refusal burst",
+            k => k,
+        };
+        let _ = writeln!(
+            h,
+            "<tr class=\"anomaly\" data-kind=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(a.kind),
+            escape(label),
+            escape(&a.partner),
+            escape(&a.when),
+            escape(&a.detail)
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+const CSS: &str = "
+:root{color-scheme:light}
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d1d1f;max-width:1180px;margin:0 auto;padding:24px;line-height:1.45}
+h1{font-size:1.6em;margin:0 0 .4em}
+h2{font-size:1.25em;margin:1.6em 0 .6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+h3{font-size:1em;margin:1em 0 .4em}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:.4em 0}
+dl.facts dt{font-weight:600;color:#555}
+dl.facts dd{margin:0}
+code,pre{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:.9em}
+code{word-break:break-all}
+pre.note{background:#f6f6f6;border:1px solid #ddd;padding:.8em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+.status{border-radius:6px;padding:.8em 1em;margin:.6em 0;border:2px solid}
+.status.ok{background:#e8f5e9;border-color:#2e7d32;color:#1b5e20}
+.status.bad{background:#fdecea;border-color:#c62828;color:#8e0000}
+.status .verdict{font-size:1.3em;letter-spacing:.02em}
+.status .msg{margin:.3em 0 0;white-space:pre-wrap}
+svg#chart-accesses{display:block;margin:.5em 0 1em;max-width:100%;height:auto}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
+thead th{background:#f3f3f3}
+#table-accesses td{text-align:right;font-variant-numeric:tabular-nums}
+#table-accesses td.zero{color:#bbb}
+#table-accesses td.total,#table-accesses tfoot td{font-weight:600}
+tr.weekend th,tr.weekend td{background:#fafafa}
+.sw{display:inline-block;width:.8em;height:.8em;margin-right:.4em;vertical-align:baseline;border-radius:2px}
+tr.error td{color:#8e0000}
+.empty{color:#666;font-style:italic}
+.hint{color:#666;font-size:.9em}
+.more{font-style:italic}
+footer{margin-top:2em;color:#777;font-size:.85em;border-top:1px solid #ddd;padding-top:.6em}
+@media print{body{padding:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    /// 2026-03-02 is a Monday.
+    const MONDAY: Date = date!(2026 - 03 - 02);
+
+    fn ms(t: OffsetDateTime) -> i64 {
+        (t.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
+    fn at(day: Date, h: u8, m: u8, s: u8) -> i64 {
+        ms(day.with_hms(h, m, s).unwrap().assume_utc())
+    }
+
+    fn entry(seq: i64, at_ms: i64, partner: Option<&str>, outcome: &str) -> ReportEntry {
+        ReportEntry {
+            seq,
+            at_ms,
+            partner: partner.map(str::to_owned),
+            action: "cases.list".to_owned(),
+            outcome: outcome.to_owned(),
+            reason: (outcome != "ok").then(|| "route not allowed".to_owned()),
+            route: Some("/v1/cases".to_owned()),
+            rows: Some(3),
+        }
+    }
+
+    fn ok_at(seq: i64, at_ms: i64, p: &str) -> ReportEntry {
+        entry(seq, at_ms, Some(p), "ok")
+    }
+
+    fn of_kind<'a>(a: &'a [Anomaly], kind: &str) -> Vec<&'a Anomaly> {
+        a.iter().filter(|x| x.kind == kind).collect()
+    }
+
+    fn verified() -> Verification {
+        Verification {
+            ok: true,
+            message: "12 entries recomputed; 1 signed checkpoint(s) verified".to_owned(),
+            entries: 12,
+            checkpoint_size: Some(12),
+            checkpoint_root: Some("ab".repeat(32)),
+            checkpoint_note: Some(
+                "passerelle.example/log\n12\nq83...=\n\n— passerelle sig".to_owned(),
+            ),
+        }
+    }
+
+    #[test]
+    fn escapes_the_five_characters() {
+        assert_eq!(
+            escape("<script>alert(\"x\")</script> & 'co'"),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39;"
+        );
+        assert_eq!(escape("Préfecture — 13"), "Préfecture — 13");
+    }
+
+    #[test]
+    fn partner_names_and_messages_are_escaped_in_the_page() {
+        let mut e = ok_at(1, at(MONDAY, 10, 0, 0), "<b>evil</b>");
+        e.route = Some("/v1/\"x\"".to_owned());
+        let mut r = entry(2, at(MONDAY, 11, 0, 0), Some("<b>evil</b>"), "refused");
+        r.reason = Some("<img src=x onerror=alert(1)>".to_owned());
+        let mut v = verified();
+        v.ok = false;
+        v.message = "entry 3: <leaf> mismatch".to_owned();
+        v.checkpoint_note = Some("</pre><script>x</script>".to_owned());
+        let page = render("T <&>", MONDAY, MONDAY, &[e, r], &v);
+        assert!(!page.contains("<b>evil"));
+        assert!(!page.contains("<img"));
+        assert!(!page.contains("<script"));
+        assert!(!page.contains("<leaf>"));
+        assert!(page.contains("&lt;b&gt;evil&lt;/b&gt;"));
+        assert!(page.contains("<title>T &lt;&amp;&gt;</title>"));
+        assert!(page.contains("NOT VERIFIED"));
+    }
+
+    #[test]
+    fn off_hours_accesses_are_grouped_per_partner_per_day() {
+        let entries = vec![
+            ok_at(1, at(MONDAY, 5, 59, 59), "caf"),
+            ok_at(2, at(MONDAY, 2, 0, 0), "caf"),
+            ok_at(3, at(MONDAY, 20, 0, 0), "caf"),
+            ok_at(4, at(MONDAY, 23, 0, 0), "adil"),
+            // Saturday noon.
+            ok_at(5, at(date!(2026 - 03 - 07), 12, 0, 0), "caf"),
+        ];
+        let a = anomalies(&entries);
+        let off = of_kind(&a, "off_hours");
+        assert_eq!(off.len(), 3, "{a:#?}");
+        let caf_monday = off
+            .iter()
+            .find(|x| x.partner == "caf" && x.when == "2026-03-02")
+            .unwrap();
+        assert!(
+            caf_monday.detail.starts_with("3 accesses outside"),
+            "{}",
+            caf_monday.detail
+        );
+        assert!(caf_monday.detail.contains("02:00:00 to 20:00:00"));
+        let sat = off.iter().find(|x| x.when == "2026-03-07").unwrap();
+        assert!(sat.detail.contains("Saturday"), "{}", sat.detail);
+    }
+
+    #[test]
+    fn working_hours_refusals_and_partnerless_entries_are_not_off_hours() {
+        let entries = vec![
+            ok_at(1, at(MONDAY, 6, 0, 0), "caf"),
+            ok_at(2, at(MONDAY, 19, 59, 59), "caf"),
+            entry(3, at(MONDAY, 3, 0, 0), Some("caf"), "refused"),
+            entry(4, at(MONDAY, 3, 0, 0), Some("caf"), "error"),
+            entry(5, at(MONDAY, 3, 0, 0), None, "ok"),
+        ];
+        assert!(of_kind(&anomalies(&entries), "off_hours").is_empty());
+    }
+
+    /// `per_day` accesses by `p` at 10:00 on consecutive weekdays from Monday.
+    fn daily(p: &str, per_day: &[u64]) -> Vec<ReportEntry> {
+        let mut out = Vec::new();
+        for (d, &n) in per_day.iter().enumerate() {
+            let day = MONDAY + time::Duration::days(d as i64);
+            for i in 0..n {
+                out.push(ok_at(
+                    out.len() as i64,
+                    at(day, 10, (i / 60) as u8, (i % 60) as u8),
+                    p,
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_day_above_three_times_the_median_is_a_spike() {
+        let a = anomalies(&daily("caf", &[10, 10, 10, 10, 31]));
+        let spikes = of_kind(&a, "volume_spike");
+        assert_eq!(spikes.len(), 1, "{a:#?}");
+        assert_eq!(spikes[0].partner, "caf");
+        assert_eq!(spikes[0].when, "2026-03-06");
+        assert!(
+            spikes[0].detail.starts_with("31 accesses"),
+            "{}",
+            spikes[0].detail
+        );
+        // Median of an even count: the mean of the middle two.
+        assert_eq!(
+            of_kind(&anomalies(&daily("caf", &[1, 1, 1, 20])), "volume_spike").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn just_below_the_spike_thresholds_is_not_a_spike() {
+        // Exactly 3 × the median.
+        assert!(
+            of_kind(
+                &anomalies(&daily("caf", &[10, 10, 10, 10, 30])),
+                "volume_spike"
+            )
+            .is_empty()
+        );
+        // Far above the median but under 20.
+        assert!(of_kind(&anomalies(&daily("caf", &[1, 1, 1, 19])), "volume_spike").is_empty());
+        // Days without access do not lower the median.
+        assert!(
+            of_kind(
+                &anomalies(&daily("caf", &[10, 0, 0, 0, 0, 25])),
+                "volume_spike"
+            )
+            .is_empty()
+        );
+    }
+
+    fn refusals_at(p: Option<&str>, start: i64, offsets_s: &[i64]) -> Vec<ReportEntry> {
+        offsets_s
+            .iter()
+            .enumerate()
+            .map(|(i, s)| entry(i as i64, start + s * 1000, p, "refused"))
+            .collect()
+    }
+
+    #[test]
+    fn five_refusals_within_ten_minutes_are_a_burst() {
+        let t0 = at(MONDAY, 14, 0, 0);
+        let a = anomalies(&refusals_at(Some("caf"), t0, &[0, 100, 200, 300, 599]));
+        let b = of_kind(&a, "refusal_burst");
+        assert_eq!(b.len(), 1, "{a:#?}");
+        assert_eq!(b[0].partner, "caf");
+        assert_eq!(b[0].when, "2026-03-02 14:00:00");
+        assert!(
+            b[0].detail.starts_with("5 refusals until 14:09:59"),
+            "{}",
+            b[0].detail
+        );
+        assert!(b[0].detail.contains("route not allowed ×5"));
+
+        // Without a partner (TLS refusals).
+        let a = anomalies(&refusals_at(None, t0, &[0, 1, 2, 3, 4]));
+        assert_eq!(of_kind(&a, "refusal_burst")[0].partner, NO_PARTNER);
+    }
+
+    #[test]
+    fn just_below_the_burst_thresholds_is_not_a_burst() {
+        let t0 = at(MONDAY, 14, 0, 0);
+        // Four refusals.
+        assert!(anomalies(&refusals_at(Some("caf"), t0, &[0, 1, 2, 3])).is_empty());
+        // Five spanning exactly ten minutes.
+        assert!(anomalies(&refusals_at(Some("caf"), t0, &[0, 150, 300, 450, 600])).is_empty());
+        // Three and two for different partners.
+        let mut e = refusals_at(Some("caf"), t0, &[0, 1, 2]);
+        e.extend(refusals_at(Some("adil"), t0, &[3, 4]));
+        assert!(anomalies(&e).is_empty());
+        // Errors are not refusals.
+        let mut e = refusals_at(Some("caf"), t0, &[0, 1, 2, 3, 4]);
+        e[0].outcome = "error".to_owned();
+        assert!(anomalies(&e).is_empty());
+    }
+
+    #[test]
+    fn a_long_burst_is_reported_once_and_separate_bursts_twice() {
+        let t0 = at(MONDAY, 14, 0, 0);
+        // One refusal a minute for 20 minutes.
+        let offsets: Vec<i64> = (0..20).map(|i| i * 60).collect();
+        let a = anomalies(&refusals_at(Some("caf"), t0, &offsets));
+        assert_eq!(a.len(), 1, "{a:#?}");
+        assert!(
+            a[0].detail.starts_with("20 refusals until 14:19:00"),
+            "{}",
+            a[0].detail
+        );
+
+        let mut offsets: Vec<i64> = (0..6).collect();
+        offsets.extend((0..5).map(|i| 3600 + i));
+        let a = anomalies(&refusals_at(Some("caf"), t0, &offsets));
+        let whens: Vec<&str> = a.iter().map(|x| x.when.as_str()).collect();
+        assert_eq!(whens, ["2026-03-02 14:00:00", "2026-03-02 15:00:00"]);
+        assert!(a[0].detail.starts_with("6 refusals"));
+        assert!(a[1].detail.starts_with("5 refusals"));
+    }
+
+    #[test]
+    fn anomalies_are_sorted_and_serializable() {
+        let mut e = refusals_at(None, at(MONDAY, 3, 0, 0), &[0, 1, 2, 3, 4]);
+        e.push(ok_at(10, at(MONDAY, 2, 0, 0), "caf"));
+        e.push(ok_at(11, at(MONDAY, 1, 0, 0), "adil"));
+        e.reverse();
+        let a = anomalies(&e);
+        let got: Vec<(&str, &str)> = a.iter().map(|x| (x.kind, x.partner.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("off_hours", "adil"),
+                ("off_hours", "caf"),
+                ("refusal_burst", NO_PARTNER)
+            ]
+        );
+        let json = serde_json::to_value(&a[0]).unwrap();
+        assert_eq!(json["kind"], "off_hours");
+        assert_eq!(json["when"], "2026-03-02");
+    }
+
+    #[test]
+    fn the_chart_has_one_bar_per_partner_day_with_accesses() {
+        let sunday = date!(2026 - 03 - 08);
+        let mut e = daily("caf", &[3, 0, 2, 0, 1]);
+        e.extend(daily("adil", &[0, 4, 4]));
+        e.push(entry(99, at(MONDAY, 9, 0, 0), None, "refused"));
+        // Outside the window: ignored.
+        e.push(ok_at(100, at(date!(2026 - 03 - 09), 9, 0, 0), "caf"));
+        let page = render_at(
+            "r",
+            MONDAY,
+            sunday,
+            &e,
+            &verified(),
+            datetime!(2026-03-09 08:00 UTC),
+        );
+        // caf: 3 days, adil: 2 days, no partner: 1 day.
+        assert_eq!(page.matches("<rect class=\"bar\"").count(), 6);
+        assert_eq!(page.matches("<rect class=\"swatch\"").count(), 3);
+        assert!(page.contains("<title>caf — 2026-03-02: 3 entries</title>"));
+        assert!(page.contains(&format!(
+            "{NO_PARTNER} — 2026-03-02: 1 entry (1 refused or failed)"
+        )));
+        assert!(page.contains("<svg id=\"chart-accesses\""));
+        assert!(page.contains("<table id=\"table-accesses\""));
+        assert!(page.contains("1 entry outside the window"));
+        // Seven days in the table, the weekend shaded.
+        assert_eq!(page.matches("<tr class=\"weekend\">").count(), 2);
+        assert!(page.contains("<th>2026-03-08 Sun</th>"));
+        assert!(page.contains("Generated</dt><dd>2026-03-09 08:00:00 UTC"));
+        assert!(page.contains("class=\"status ok\"><strong class=\"verdict\">verified</strong>"));
+    }
+
+    #[test]
+    fn an_empty_window_renders_a_complete_page() {
+        let v = Verification {
+            ok: true,
+            message: "0 entries".to_owned(),
+            entries: 0,
+            checkpoint_size: None,
+            checkpoint_root: None,
+            checkpoint_note: None,
+        };
+        let page = render("Empty", MONDAY, MONDAY + time::Duration::days(6), &[], &v);
+        assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"fr\">"));
+        assert!(page.trim_end().ends_with("</html>"));
+        assert!(page.contains("no access in this window"));
+        assert!(page.contains("There was no access"));
+        assert!(page.contains("<svg id=\"chart-accesses\""));
+        assert!(!page.contains("<rect class=\"bar\""));
+        assert!(page.contains("<section id=\"refusals\">"));
+        assert!(page.contains("none found"));
+        assert!(page.contains("no signed checkpoint"));
+        // Balanced main elements.
+        for tag in ["section", "table", "svg", "dl"] {
+            assert_eq!(
+                page.matches(&format!("<{tag}")).count(),
+                page.matches(&format!("</{tag}>")).count(),
+                "{tag}"
+            );
+        }
+        // Reversed window: still a page.
+        let page = render("Empty", MONDAY, MONDAY - time::Duration::days(1), &[], &v);
+        assert!(page.contains("(UTC, 0 days)"));
+    }
+
+    #[test]
+    fn the_page_is_self_contained() {
+        let e = daily("caf", &[5, 5]);
+        let page = render(
+            "r",
+            MONDAY,
+            MONDAY + time::Duration::days(1),
+            &e,
+            &verified(),
+        );
+        for needle in [
+            "http://", "https://", "<script", "<link", "src=", "url(", "@import",
+        ] {
+            assert!(!page.contains(needle), "{needle}");
+        }
+        assert!(page.contains("<meta charset=\"utf-8\">"));
+    }
+
+    #[test]
+    fn refusals_are_most_recent_first_and_capped() {
+        let t0 = at(MONDAY, 10, 0, 0);
+        let mut e: Vec<ReportEntry> = (0..510)
+            .map(|i| entry(i, t0 + i * 1000, Some("caf"), "refused"))
+            .collect();
+        e.push(entry(1000, t0 - 1000, None, "error"));
+        let page = render("r", MONDAY, MONDAY, &e, &verified());
+        let section = &page[page.find("<section id=\"refusals\">").unwrap()..];
+        let section = &section[..section.find("</section>").unwrap()];
+        assert_eq!(section.matches("<tr class=\"refused\">").count(), 500);
+        assert!(section.contains("… and 11 more"));
+        // The most recent (seq 509, at 10:08:29) comes first.
+        let first = section.find("<td>509</td>").unwrap();
+        assert!(first < section.find("<td>508</td>").unwrap());
+        assert!(section.contains("2026-03-02 10:08:29"));
+        // The oldest (the partnerless error) is beyond the cap.
+        assert!(!section.contains(NO_PARTNER));
+
+        let few = vec![entry(1, t0, None, "error")];
+        let page = render("r", MONDAY, MONDAY, &few, &verified());
+        assert!(page.contains(&format!("<td>{NO_PARTNER}</td>")));
+        assert!(!page.contains("more</p>"));
+    }
 }

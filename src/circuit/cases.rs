@@ -42,10 +42,11 @@ pub struct Case {
     pub row: CdpRow,
     /// CAF's enrichment, once received.
     pub enrichment: Option<Enrichment>,
+    /// Its pseudonymisation key version.
+    pub key_version: u32,
 }
 
-const COLS: &str =
-    "c.case_id, c.list_id, c.household, c.subject, c.state, c.sealed, e.sealed AS e_sealed";
+const COLS: &str = "c.case_id, c.list_id, c.household, c.subject, c.state, c.sealed, c.key_version, e.sealed AS e_sealed";
 
 fn open(app: &App, r: &sqlx::any::AnyRow) -> Result<Case, CircuitError> {
     let case_id: String = r.try_get("case_id")?;
@@ -72,6 +73,7 @@ fn open(app: &App, r: &sqlx::any::AnyRow) -> Result<Case, CircuitError> {
         household: r.try_get("household")?,
         subject: r.try_get("subject")?,
         state: r.try_get("state")?,
+        key_version: u32::try_from(r.try_get::<i64, _>("key_version")?).unwrap_or(1),
         case_id,
         row,
         enrichment,
@@ -182,24 +184,31 @@ pub async fn known_referent(
         .flatten())
 }
 
-/// The referent designated for an earlier case of the same household, if any.
+/// The referent designated for an earlier case of the same household, if
+/// any — under any key version (`households`: its token per version).
 pub async fn earlier_referent(
     conn: &mut AnyConnection,
-    household: &str,
+    households: &[String],
     case_id: &str,
 ) -> Result<Option<String>, CircuitError> {
-    let row = sqlx::query(
-        "SELECT d.organisme FROM decisions d JOIN cases c ON c.case_id = d.case_id \
-         WHERE c.household = $1 AND c.case_id <> $2 AND d.organisme IS NOT NULL ORDER BY d.decided_at DESC",
-    )
-    .bind(household.to_owned())
-    .bind(case_id.to_owned())
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row
-        .map(|r| r.try_get::<Option<String>, _>(0))
-        .transpose()?
-        .flatten())
+    let mut best: Option<(i64, String)> = None;
+    for household in households {
+        let row = sqlx::query(
+            "SELECT d.organisme, d.decided_at FROM decisions d JOIN cases c ON c.case_id = d.case_id \
+             WHERE c.household = $1 AND c.case_id <> $2 AND d.organisme IS NOT NULL ORDER BY d.decided_at DESC",
+        )
+        .bind(household.clone())
+        .bind(case_id.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(r) = row {
+            let at: i64 = r.try_get(1)?;
+            if best.as_ref().is_none_or(|(b, _)| at > *b) {
+                best = Some((at, r.try_get(0)?));
+            }
+        }
+    }
+    Ok(best.map(|(_, o)| o))
 }
 
 /// The role a partner needs to send a return of `kind`.

@@ -84,7 +84,14 @@ async fn entry(
     day: time::Date,
 ) -> Result<AgendaEntry, CircuitError> {
     let known = cases::known_referent(tx, &c.case_id).await?;
-    let earlier = cases::earlier_referent(tx, &c.household, &c.case_id).await?;
+    let households = app
+        .pseudo
+        .household_tokens(&crate::pseudo::household_identity(
+            &c.row.nom,
+            &c.row.prenom,
+            c.row.code_postal.as_ref(),
+        ));
+    let earlier = cases::earlier_referent(tx, &households, &c.case_id).await?;
     let (proposal, why) = if let Some(o) = &earlier {
         (
             Some(Proposal {
@@ -111,7 +118,9 @@ async fn entry(
             Err(why) => (None, Some(why)),
         }
     };
-    let token = app.pseudo.case_token(secretariat, &c.case_id);
+    let token = app
+        .pseudo
+        .case_token(c.key_version, secretariat, &c.case_id);
     Ok(AgendaEntry {
         token,
         nom: c.row.nom.clone(),
@@ -295,9 +304,9 @@ pub async fn decide(
     }
     if req.accept_proposals {
         let rows = sqlx::query(
-            "SELECT case_id, proposal, non_traite FROM agenda WHERE concertation_id = $1 \
-             AND (proposal IS NOT NULL OR non_traite IS NOT NULL) \
-             AND case_id NOT IN (SELECT case_id FROM decisions)",
+            "SELECT a.case_id, a.proposal, a.non_traite, c.key_version FROM agenda a JOIN cases c ON c.case_id = a.case_id \
+             WHERE a.concertation_id = $1 AND (a.proposal IS NOT NULL OR a.non_traite IS NOT NULL) \
+             AND a.case_id NOT IN (SELECT case_id FROM decisions)",
         )
         .bind(id.to_owned())
         .fetch_all(&mut *tx)
@@ -310,7 +319,11 @@ pub async fn decide(
             wanted.push((
                 case_id.clone(),
                 Decision {
-                    token: app.pseudo.case_token(&actor.partner.id, &case_id),
+                    token: app.pseudo.case_token(
+                        u32::try_from(r.try_get::<i64, _>(3)?).unwrap_or(1),
+                        &actor.partner.id,
+                        &case_id,
+                    ),
                     organisme: r.try_get(1)?,
                     non_traite: r.try_get(2)?,
                 },
@@ -455,7 +468,7 @@ pub async fn alerts(
 ) -> Result<Vec<serde_json::Value>, CircuitError> {
     let mut tx = app.store.begin().await?;
     let rows = sqlx::query(
-        "SELECT c.case_id, c.date_cdp, c.state, d.organisme FROM cases c LEFT JOIN decisions d ON d.case_id = c.case_id \
+        "SELECT c.case_id, c.date_cdp, c.state, d.organisme, c.key_version FROM cases c LEFT JOIN decisions d ON d.case_id = c.case_id \
          WHERE c.state NOT IN ('contacted', 'closed', 'non_traite') \
          AND c.case_id NOT IN (SELECT case_id FROM events WHERE evenement IN ('appel_reussi', 'visite', 'rdv_honore')) \
          ORDER BY c.date_cdp, c.case_id",
@@ -468,7 +481,8 @@ pub async fn alerts(
         let case_id: String = r.try_get(0)?;
         let date: String = r.try_get(1)?;
         let d = crate::domain::parse_date(&date).map_err(CircuitError::BadRequest)?;
-        let token = app.pseudo.case_token(&actor.partner.id, &case_id);
+        let version = u32::try_from(r.try_get::<i64, _>(4)?).unwrap_or(1);
+        let token = app.pseudo.case_token(version, &actor.partner.id, &case_id);
         tokens.push((token.clone(), case_id));
         out.push(serde_json::json!({
             "token": token,

@@ -174,6 +174,7 @@ fn prepare(
     }
     let mut all_subjects = Vec::new();
     let mut cases = Vec::with_capacity(CHUNK);
+    let version = app.pseudo.current_version();
     for row in file.rows() {
         let row: CdpRow = row.expect("validated in the first pass");
         // Ids in line order within a list: the store's indexes grow at
@@ -193,10 +194,11 @@ fn prepare(
             {
                 continue;
             }
-            route.add(app, view, &row, None, &case_id, &subject)?;
+            route.add(app, view, &row, None, &case_id, version, &subject)?;
         }
         cases.push(lists::NewCase {
             sealed: app.pseudo.seal(&case_id, &json),
+            key_version: i64::from(version),
             case_id,
             line: row.line as i64,
             household,

@@ -21,7 +21,7 @@ use std::sync::Arc;
 pub struct Route {
     /// The recipient.
     pub partner: Arc<Partner>,
-    keys: Option<crate::pseudo::CaseTokens>,
+    keys: std::collections::BTreeMap<u32, crate::pseudo::CaseTokens>,
     writer: TableWriter,
     fields: Vec<String>,
     tokens: Vec<(String, String)>,
@@ -35,13 +35,15 @@ impl Route {
             writer: TableWriter::new(partner.format, columns)?,
             fields: columns.iter().map(|c| (*c).to_owned()).collect(),
             partner,
-            keys: None,
+            keys: Default::default(),
             tokens: Vec::new(),
             subjects: Vec::new(),
         })
     }
 
-    /// Adds a case under the partner's token.
+    /// Adds a case (of pseudonymisation key `version`) under the
+    /// partner's token.
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         app: &App,
@@ -49,12 +51,14 @@ impl Route {
         row: &CdpRow,
         enrichment: Option<&Enrichment>,
         case_id: &str,
+        version: u32,
         subject: &str,
     ) -> Result<(), CircuitError> {
         let partner = &self.partner.id;
         let token = self
             .keys
-            .get_or_insert_with(|| app.pseudo.case_tokens_for(partner))
+            .entry(version)
+            .or_insert_with(|| app.pseudo.case_tokens_for(version, partner))
             .token(case_id);
         let cells: Vec<String> = view
             .fields
@@ -154,6 +158,7 @@ pub async fn route_cases(
                 &c.row,
                 c.enrichment.as_ref(),
                 &c.case_id,
+                c.key_version,
                 &c.subject,
             )?;
             let p = Period::parse(&c.row.date_cdp.to_string()[..7])

@@ -5,16 +5,23 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The current key version, written into every token and label.
-pub const KEY_VERSION: &str = "v1";
-
-/// Holds the derived keys. Its `Debug` prints no key.
+/// The keys of one version, all derived from that version's root key.
 #[derive(Clone)]
-pub struct Pseudonymiser {
+struct Keys {
     household: [u8; 32],
     subject: [u8; 32],
     case_token_root: [u8; 32],
-    pub(super) seal: [u8; 32],
+    seal: [u8; 32],
+}
+
+/// Holds the derived keys of every version in use. New cases use the
+/// latest version; a case keeps the version it was created with, so its
+/// tokens stay what partners already hold after a rotation. Its `Debug`
+/// prints no key.
+#[derive(Clone)]
+pub struct Pseudonymiser {
+    /// `(version, keys)`, versions ascending from 1.
+    versions: Vec<(u32, Keys)>,
 }
 
 impl std::fmt::Debug for Pseudonymiser {
@@ -56,52 +63,119 @@ pub fn household_identity(nom: &str, prenom: &str, code_postal: &str) -> String 
     )
 }
 
-impl Pseudonymiser {
-    /// Derives every key from the root key.
-    pub fn new(root: &[u8; 32]) -> Pseudonymiser {
-        Pseudonymiser {
-            household: derive(root, "passerelle v1 household-token"),
-            subject: derive(root, "passerelle v1 audit-subject"),
-            case_token_root: derive(root, "passerelle v1 case-token"),
-            seal: derive(root, "passerelle v1 seal-at-rest"),
+impl Keys {
+    fn new(version: u32, root: &[u8; 32]) -> Keys {
+        // Version 1's labels are those of the first release; later
+        // versions carry their number (domain separation per version).
+        let label = |what: &str| format!("passerelle v{version} {what}");
+        Keys {
+            household: derive(root, &label("household-token")),
+            subject: derive(root, &label("audit-subject")),
+            case_token_root: derive(root, &label("case-token")),
+            seal: derive(root, &label("seal-at-rest")),
         }
     }
+}
 
-    /// The internal household token (never shown to partners).
+impl Pseudonymiser {
+    /// Derives every key from one root key (version 1).
+    pub fn new(root: &[u8; 32]) -> Pseudonymiser {
+        Pseudonymiser::with_versions(&[(1, *root)])
+    }
+
+    /// Derives the keys of several versions (`(version, root key)`).
+    pub fn with_versions(roots: &[(u32, [u8; 32])]) -> Pseudonymiser {
+        let mut versions: Vec<(u32, Keys)> =
+            roots.iter().map(|(v, r)| (*v, Keys::new(*v, r))).collect();
+        versions.sort_by_key(|(v, _)| *v);
+        assert!(!versions.is_empty(), "at least one key version");
+        Pseudonymiser { versions }
+    }
+
+    /// The version new cases use.
+    pub fn current_version(&self) -> u32 {
+        self.versions.last().expect("at least one version").0
+    }
+
+    fn keys(&self, version: u32) -> &Keys {
+        self.versions
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, k)| k)
+            .unwrap_or_else(|| &self.versions.last().expect("at least one version").1)
+    }
+
+    pub(super) fn seal_key(&self, version: u32) -> Option<&[u8; 32]> {
+        self.versions
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, k)| &k.seal)
+    }
+
+    /// The household token of the current version (never shown to partners).
     pub fn household_token(&self, normalised_identity: &str) -> String {
-        let t = mac(&self.household, &[normalised_identity.as_bytes()]);
-        format!("h{KEY_VERSION}.{}", hex::encode(&t[..16]))
+        self.household_token_v(self.current_version(), normalised_identity)
+    }
+
+    fn household_token_v(&self, version: u32, normalised_identity: &str) -> String {
+        let t = mac(
+            &self.keys(version).household,
+            &[normalised_identity.as_bytes()],
+        );
+        format!("hv{version}.{}", hex::encode(&t[..16]))
+    }
+
+    /// The household's tokens under every version (to recognise a
+    /// household seen before a rotation).
+    pub fn household_tokens(&self, normalised_identity: &str) -> Vec<String> {
+        self.versions
+            .iter()
+            .map(|(v, _)| self.household_token_v(*v, normalised_identity))
+            .collect()
     }
 
     /// The keyed reference an audit entry carries for a household, so the DPO
     /// can find every access to one person's data without the log holding it.
+    /// Computed with the version the household token was made with.
     pub fn subject_ref(&self, household_token: &str) -> String {
-        let t = mac(&self.subject, &[household_token.as_bytes()]);
+        let version = household_token
+            .strip_prefix("hv")
+            .and_then(|r| r.split('.').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let t = mac(&self.keys(version).subject, &[household_token.as_bytes()]);
         hex::encode(&t[..16])
     }
 
     /// The keyed references a household may carry in the audit log, one
     /// per key version in use (so a rotation does not hide older accesses).
     pub fn subject_refs(&self, normalised_identity: &str) -> Vec<String> {
-        vec![self.subject_ref(&self.household_token(normalised_identity))]
+        self.household_tokens(normalised_identity)
+            .iter()
+            .map(|h| self.subject_ref(h))
+            .collect()
     }
 
-    /// A partner's token for a case. Each partner's key is its own HKDF
-    /// derivation, so two partners' tokens for one case cannot be linked
-    /// without the root key.
-    pub fn case_token(&self, partner: &str, case_id: &str) -> String {
-        self.case_tokens_for(partner).token(case_id)
+    /// A partner's token for a case made with key `version`. Each partner's
+    /// key is its own HKDF derivation, so two partners' tokens for one case
+    /// cannot be linked without the root key.
+    pub fn case_token(&self, version: u32, partner: &str, case_id: &str) -> String {
+        self.case_tokens_for(version, partner).token(case_id)
     }
 
-    /// A partner's token key, derived once for many tokens.
-    pub fn case_tokens_for(&self, partner: &str) -> CaseTokens {
-        CaseTokens(derive(&self.case_token_root, partner))
+    /// A partner's token key for cases of key `version`, derived once for
+    /// many tokens.
+    pub fn case_tokens_for(&self, version: u32, partner: &str) -> CaseTokens {
+        CaseTokens(
+            version,
+            derive(&self.keys(version).case_token_root, partner),
+        )
     }
 }
 
 /// One partner's case-token key. Its `Debug` prints no key.
 #[derive(Clone)]
-pub struct CaseTokens([u8; 32]);
+pub struct CaseTokens(u32, [u8; 32]);
 
 impl std::fmt::Debug for CaseTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -112,10 +186,10 @@ impl std::fmt::Debug for CaseTokens {
 impl CaseTokens {
     /// The partner's token for a case.
     pub fn token(&self, case_id: &str) -> String {
-        let t = mac(&self.0, &[case_id.as_bytes()]);
+        let t = mac(&self.1, &[case_id.as_bytes()]);
         // Base32 without padding (RFC 4648), lower case: easy to read aloud
-        // and safe in every spreadsheet.
-        format!("{KEY_VERSION}-{}", base32(&t[..15]))
+        // and safe in every spreadsheet. The prefix names the key version.
+        format!("v{}-{}", self.0, base32(&t[..15]))
     }
 }
 
@@ -157,14 +231,39 @@ mod tests {
 
     #[test]
     fn partners_tokens_differ_and_are_stable() {
-        let caf = p().case_token("caf", "case-1");
-        let mdsf = p().case_token("mdsf", "case-1");
+        let caf = p().case_token(1, "caf", "case-1");
+        let mdsf = p().case_token(1, "mdsf", "case-1");
         assert_ne!(caf, mdsf);
-        assert_eq!(caf, p().case_token("caf", "case-1"));
-        assert_ne!(caf, p().case_token("caf", "case-2"));
+        assert_eq!(caf, p().case_token(1, "caf", "case-1"));
+        assert_ne!(caf, p().case_token(1, "caf", "case-2"));
         assert_eq!(caf.len(), 3 + 24);
         let other_root = Pseudonymiser::new(&[1u8; 32]);
-        assert_ne!(caf, other_root.case_token("caf", "case-1"));
+        assert_ne!(caf, other_root.case_token(1, "caf", "case-1"));
+    }
+
+    #[test]
+    fn a_rotation_keeps_old_tokens_and_recognises_old_households() {
+        let old = Pseudonymiser::new(&[42u8; 32]);
+        let both = Pseudonymiser::with_versions(&[(1, [42u8; 32]), (2, [9u8; 32])]);
+        assert_eq!(both.current_version(), 2);
+        assert_eq!(
+            both.case_token(1, "caf", "c"),
+            old.case_token(1, "caf", "c")
+        );
+        assert!(both.case_token(2, "caf", "c").starts_with("v2-"));
+        let id = household_identity("Dupont", "Jean", "85100");
+        assert!(
+            both.household_tokens(&id)
+                .contains(&old.household_token(&id))
+        );
+        assert!(both.household_token(&id).starts_with("hv2."));
+        assert!(
+            both.subject_refs(&id)
+                .contains(&old.subject_ref(&old.household_token(&id)))
+        );
+        let sealed = old.seal("r", b"x");
+        assert_eq!(both.open("r", &sealed).unwrap(), b"x");
+        assert_eq!(both.seal("r", b"y")[0], 2);
     }
 
     #[test]

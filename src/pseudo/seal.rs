@@ -7,8 +7,6 @@ use super::Pseudonymiser;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
-const VERSION: u8 = 1;
-
 /// A sealed record could not be opened.
 #[derive(Debug, thiserror::Error)]
 #[error("a sealed record could not be opened (wrong key or altered data)")]
@@ -17,7 +15,11 @@ pub struct SealError;
 impl Pseudonymiser {
     /// Seals `plaintext` bound to `record_id`.
     pub fn seal(&self, record_id: &str, plaintext: &[u8]) -> Vec<u8> {
-        let cipher = XChaCha20Poly1305::new((&self.seal).into());
+        let version = self.current_version();
+        let key = self
+            .seal_key(version)
+            .expect("the current version has keys");
+        let cipher = XChaCha20Poly1305::new(key.into());
         let mut nonce = [0u8; 24];
         // A CSPRNG seeded from the OS (ChaCha, reseeded periodically): a
         // random 192-bit nonce never repeats in practice, without a system
@@ -33,7 +35,9 @@ impl Pseudonymiser {
             )
             .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
         let mut out = Vec::with_capacity(1 + 24 + ct.len());
-        out.push(VERSION);
+        // The first byte names the key version, so records sealed before a
+        // rotation still open.
+        out.push(u8::try_from(version).expect("fewer than 256 key versions"));
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
         out
@@ -41,10 +45,11 @@ impl Pseudonymiser {
 
     /// Opens what [`Pseudonymiser::seal`] produced for `record_id`.
     pub fn open(&self, record_id: &str, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
-        if sealed.len() < 25 || sealed[0] != VERSION {
+        if sealed.len() < 25 {
             return Err(SealError);
         }
-        let cipher = XChaCha20Poly1305::new((&self.seal).into());
+        let key = self.seal_key(u32::from(sealed[0])).ok_or(SealError)?;
+        let cipher = XChaCha20Poly1305::new(key.into());
         cipher
             .decrypt(
                 XNonce::from_slice(&sealed[1..25]),

@@ -99,6 +99,8 @@ pub struct NewCase {
     pub bailleur_type: String,
     /// Sealed row.
     pub sealed: Vec<u8>,
+    /// Pseudonymisation key version.
+    pub key_version: i64,
 }
 
 const CASE_COLS: &[&str] = &[
@@ -113,6 +115,7 @@ const CASE_COLS: &[&str] = &[
     "state",
     "sealed",
     "created_at",
+    "key_version",
 ];
 
 /// Inserts cases in one statement (callers chunk: at most a few hundred).
@@ -138,7 +141,8 @@ pub async fn insert_cases(
                 .bind(c.bailleur_type.clone())
                 .bind("received")
                 .bind(c.sealed.clone())
-                .bind(at_ms);
+                .bind(at_ms)
+                .bind(c.key_version);
         }
         q.execute(&mut *conn).await?;
     }

@@ -56,7 +56,7 @@ pub struct Store {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(&str, &'static str); 3] = match backend {
+    let files: [(&str, &'static str); 4] = match backend {
         Backend::Sqlite => [
             ("init", include_str!("migrations/sqlite/0001_init.sql")),
             (
@@ -64,6 +64,10 @@ fn migrator(backend: Backend) -> Migrator {
                 include_str!("migrations/sqlite/0002_circuit.sql"),
             ),
             ("tlog", include_str!("migrations/sqlite/0003_tlog.sql")),
+            (
+                "key versions",
+                include_str!("migrations/sqlite/0004_key_versions.sql"),
+            ),
         ],
         Backend::Postgres => [
             ("init", include_str!("migrations/postgres/0001_init.sql")),
@@ -72,6 +76,10 @@ fn migrator(backend: Backend) -> Migrator {
                 include_str!("migrations/postgres/0002_circuit.sql"),
             ),
             ("tlog", include_str!("migrations/postgres/0003_tlog.sql")),
+            (
+                "key versions",
+                include_str!("migrations/postgres/0004_key_versions.sql"),
+            ),
         ],
     };
     Migrator::with_migrations(

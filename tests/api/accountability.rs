@@ -408,3 +408,128 @@ async fn retention_removes_what_is_past_its_period_and_the_log_stays_verifiable(
     app.stop().await;
 }
 both!(retention_removes_what_is_past_its_period_and_the_log_stays_verifiable);
+
+async fn a_key_rotation_keeps_old_tokens_working_and_households_recognised(db: Db) {
+    let Some(mut app) = spawn_app(db).await else {
+        return;
+    };
+    app.push_list("2026-10", "text/csv", sample("liste-2026-10-excel-fr.csv"))
+        .await;
+    let caf = app.client("caf");
+    let f = caf.outbox().await.unwrap().remove(0);
+    let old_file = String::from_utf8(decrypt(
+        &caf.download(&f.file_id).await.unwrap(),
+        &app.identity("caf"),
+    ))
+    .unwrap();
+    caf.ack(&f.file_id).await.unwrap();
+    let old_token = old_file
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(old_token.starts_with("v1-"));
+    // Thierry Renard (85150) gets a referent in October.
+    let ddets = app.client("ddets");
+    let (_, c) = ddets
+        .post_json(
+            "/v1/concertations",
+            &serde_json::json!({"date": "2026-10-30"}),
+        )
+        .await
+        .unwrap();
+    let renard = c["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["nom"] == "RENARD")
+        .unwrap()
+        .clone();
+    let id = c["concertation_id"].as_str().unwrap();
+    let (status, _) = ddets
+        .post_json(&format!("/v1/concertations/{id}/decisions"), &serde_json::json!({"decisions": [{"token": renard["token"], "organisme": "ccas-sables"}]}))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+
+    // The operator rotates the pseudonymisation key and restarts.
+    let (version, _) = passerelle::app::rotate_keys(&app.app.config).unwrap();
+    assert_eq!(version, 2);
+    app.restart_after(std::time::Duration::ZERO).await;
+    assert_eq!(app.app.pseudo.current_version(), 2);
+
+    // November: the same household, written otherwise.
+    let csv = "ref_cdp,date_cdp,nom,prenom,adresse,code_postal,commune,bailleur_type,bailleur_nom,montant_dette\n\
+               N1,2026-11-03,Renard,THIERRY,1 rue des Sables,85150,Sainte-Foy,prive,SCI,900\n";
+    let (status, _) = app
+        .push_list("2026-11", "text/csv", csv.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, 201);
+    let caf = app.client("caf");
+    let f = caf.outbox().await.unwrap().remove(0);
+    let new_file = String::from_utf8(decrypt(
+        &caf.download(&f.file_id).await.unwrap(),
+        &app.identity("caf"),
+    ))
+    .unwrap();
+    assert!(
+        new_file.lines().nth(1).unwrap().starts_with("v2-"),
+        "new cases use the new key"
+    );
+    // CAF's October token still resolves.
+    let ret = format!(
+        "token,allocataire,date_naissance,nb_adultes,nb_enfants,ages_enfants,beneficiaire_alf,beneficiaire_apl\n{old_token},oui,1970-01-01,1,0,,non,non\n"
+    );
+    let body =
+        passerelle::export::envelope::seal(ret.as_bytes(), &[app.gateway_recipient()]).unwrap();
+    let (status, r) = caf.push_return("enrichment", body).await.unwrap();
+    assert_eq!(status, 201, "{r}");
+    // The household is recognised across the rotation.
+    let (_, c) = ddets
+        .post_json(
+            "/v1/concertations",
+            &serde_json::json!({"date": "2026-11-20"}),
+        )
+        .await
+        .unwrap();
+    let nov = c["agenda"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["date_cdp"] == "2026-11-03")
+        .unwrap()
+        .clone();
+    assert_eq!(nov["referent_precedent"], "ccas-sables", "{nov}");
+    // Old sealed cases still open (the agenda shows October's names).
+    assert!(
+        c["agenda"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["nom"] == "Blanchard")
+    );
+    // The DPO finds the household's accesses under both keys.
+    let (_, r) = app
+        .client("dpo")
+        .post_json(
+            "/v1/audit/subject",
+            &serde_json::json!({"nom": "Renard", "prenom": "Thierry", "code_postal": "85150"}),
+        )
+        .await
+        .unwrap();
+    let actions: Vec<&str> = r["accesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.iter().filter(|a| **a == "list.upload").count() == 2,
+        "{actions:?}"
+    );
+    app.stop().await;
+}
+both!(a_key_rotation_keeps_old_tokens_working_and_households_recognised);

@@ -1,0 +1,3 @@
+-- Pseudonymisation key rotation: each case keeps the key version it was
+-- created with (its tokens, household token and sealing).
+ALTER TABLE cases ADD COLUMN key_version BIGINT NOT NULL DEFAULT 1;
