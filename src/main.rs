@@ -188,6 +188,21 @@ enum Command {
     },
     /// The DPO's tools on the access log.
     Audit(AuditArgs),
+    /// The GDPR art. 30 record of processing, from the configuration.
+    Register {
+        /// The gateway configuration.
+        #[arg(long, default_value = "config/passerelle.toml")]
+        config: PathBuf,
+        /// `md` (Markdown) or `html`.
+        #[arg(long, default_value = "md", value_parser = ["md", "html"])]
+        format: String,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The controller named in the record.
+        #[arg(long, default_value = "CCAPEX de la Vendée (DDETS), with the partners of partners.toml")]
+        controller: String,
+    },
     /// Pseudonymisation keys: `rotate` adds a new version for new cases.
     Keys {
         #[command(flatten)]
@@ -267,6 +282,22 @@ async fn main() -> anyhow::Result<()> {
                 pki.dir.display()
             );
             println!("gateway age recipient: {}", pki.gateway_recipient);
+        }
+        Command::Register { config, format, out, controller } => {
+            let cfg = Config::load(&config, &Overrides::default())?;
+            let retention: passerelle::register::Retention = (&cfg.policy.retention).into();
+            let text = if format == "html" {
+                passerelle::register::html(&cfg, &retention, &controller)
+            } else {
+                passerelle::register::markdown(&cfg, &retention, &controller)
+            };
+            match out {
+                Some(p) => {
+                    std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+                    println!("record of processing written to {}", p.display());
+                }
+                None => print!("{text}"),
+            }
         }
         Command::Keys { store, .. } => {
             let config = Config::load(&store.config, &store.overrides())?;
