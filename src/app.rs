@@ -147,8 +147,18 @@ impl App {
     /// Signs a checkpoint of the audit log if it grew; returns the latest
     /// `(size, note)`.
     pub async fn checkpoint(&self) -> Result<(u64, String), crate::store::StoreError> {
+        self.checkpoint_at_most_every(None).await
+    }
+
+    /// The latest checkpoint, signed anew only if the log grew and the
+    /// latest is older than `min_age_ms` (what partners' polls get: a GET
+    /// must not make the table grow with every call).
+    pub async fn checkpoint_at_most_every(
+        &self,
+        min_age_ms: Option<i64>,
+    ) -> Result<(u64, String), crate::store::StoreError> {
         let mut tx = self.store.begin().await?;
-        let out = crate::audit::tlog::sign_checkpoint(&mut tx, &self.signer)
+        let out = crate::audit::tlog::sign_checkpoint(&mut tx, &self.signer, min_age_ms)
             .await
             .map_err(|e| match e {
                 crate::audit::tlog::TlogError::Db(e) => crate::store::StoreError::Db(e),

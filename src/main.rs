@@ -200,7 +200,10 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// The controller named in the record.
-        #[arg(long, default_value = "CCAPEX de la Vendée (DDETS), with the partners of partners.toml")]
+        #[arg(
+            long,
+            default_value = "CCAPEX de la Vendée (DDETS), with the partners of partners.toml"
+        )]
         controller: String,
     },
     /// Pseudonymisation keys: `rotate` adds a new version for new cases.
@@ -283,7 +286,12 @@ async fn main() -> anyhow::Result<()> {
             );
             println!("gateway age recipient: {}", pki.gateway_recipient);
         }
-        Command::Register { config, format, out, controller } => {
+        Command::Register {
+            config,
+            format,
+            out,
+            controller,
+        } => {
             let cfg = Config::load(&config, &Overrides::default())?;
             let retention: passerelle::register::Retention = (&cfg.policy.retention).into();
             let text = if format == "html" {
@@ -293,7 +301,8 @@ async fn main() -> anyhow::Result<()> {
             };
             match out {
                 Some(p) => {
-                    std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+                    std::fs::write(&p, text)
+                        .with_context(|| format!("cannot write {}", p.display()))?;
                     println!("record of processing written to {}", p.display());
                 }
                 None => print!("{text}"),

@@ -39,18 +39,38 @@ pub async fn leaves(conn: &mut AnyConnection) -> Result<Vec<Hash>, TlogError> {
     Ok(out)
 }
 
-/// Signs a checkpoint of the log as it is now (if it grew since the last
-/// one) and returns the latest `(size, note)`.
+/// Signs a checkpoint of the log as it is now and returns the latest
+/// `(size, note)` — unless the log did not grow, or (with `min_age_ms`) the
+/// latest checkpoint is younger than that: then the latest is returned.
 pub async fn sign_checkpoint(
     conn: &mut AnyConnection,
     signer: &Signer,
+    min_age_ms: Option<i64>,
 ) -> Result<(u64, String), TlogError> {
+    let newest = sqlx::query(
+        "SELECT size, note, created_at FROM audit_checkpoints ORDER BY size DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let newest = match newest {
+        Some(r) => Some((
+            r.try_get::<i64, _>(0)? as u64,
+            r.try_get::<String, _>(1)?,
+            r.try_get::<i64, _>(2)?,
+        )),
+        None => None,
+    };
+    if let (Some((size, note, at)), Some(min_age)) = (&newest, min_age_ms)
+        && crate::util::now_ms() - at < min_age
+    {
+        return Ok((*size, note.clone()));
+    }
     let leaves = leaves(conn).await?;
     let size = leaves.len() as u64;
-    if let Some(latest) = latest(conn).await?
-        && latest.0 >= size
+    if let Some((latest, note, _)) = newest
+        && latest >= size
     {
-        return Ok(latest);
+        return Ok((latest, note));
     }
     let root = merkle::root(&leaves);
     let note = signer.sign(size, &root);

@@ -44,3 +44,12 @@ pub(super) async fn not_found() -> ApiError {
         "no such route; see GET /v1/openapi.json",
     )
 }
+
+/// A known path with another method: JSON 405, like every other answer.
+pub(super) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method; see GET /v1/openapi.json",
+    )
+}

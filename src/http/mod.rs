@@ -70,6 +70,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/audit/proof/inclusion", get(audit::inclusion))
         .route("/v1/audit/subject", post(audit::subject))
         .fallback(meta::not_found)
+        .method_not_allowed_fallback(meta::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::guard,

@@ -533,3 +533,68 @@ async fn a_key_rotation_keeps_old_tokens_working_and_households_recognised(db: D
     app.stop().await;
 }
 both!(a_key_rotation_keeps_old_tokens_working_and_households_recognised);
+
+async fn the_dpo_report_and_register_come_from_the_command_line(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    activity(&app).await;
+    let out = app.dir.path().join("report.html");
+    let reg = app.dir.path().join("register.html");
+    let url = app.app.config.gateway.storage.url();
+    let config = app.config_path();
+    let data = app.dir.path().join("data");
+    let (report_out, reg_out) = {
+        let (out, reg) = (out.clone(), reg.clone());
+        tokio::task::spawn_blocking(move || {
+            let today = time::OffsetDateTime::now_utc().date().to_string();
+            let r = std::process::Command::new(env!("CARGO_BIN_EXE_passerelle"))
+                .args(["audit", "--config"])
+                .arg(&config)
+                .arg("--data")
+                .arg(&data)
+                .arg("--database-url")
+                .arg(&url)
+                .args(["report", "--from", &today, "--to", &today, "--out"])
+                .arg(&out)
+                .output()
+                .unwrap();
+            let g = std::process::Command::new(env!("CARGO_BIN_EXE_passerelle"))
+                .args(["register", "--config"])
+                .arg(&config)
+                .args(["--format", "html", "--out"])
+                .arg(&reg)
+                .output()
+                .unwrap();
+            (r, g)
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(
+        report_out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&report_out.stderr)
+    );
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("chart-accesses") && html.contains("caf") && html.contains("mdsf"));
+    assert!(
+        html.contains(app.app.signer.origin()),
+        "the checkpoint it rests on"
+    );
+    assert!(
+        !html.contains("Blanchard") && !html.contains("Jard-sur-Mer"),
+        "no personal data in the report"
+    );
+    assert_eq!(
+        reg_out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&reg_out.stderr)
+    );
+    let register = std::fs::read_to_string(&reg).unwrap();
+    assert!(register.contains("telephone") && register.contains("dossier"));
+    app.stop().await;
+}
+both!(the_dpo_report_and_register_come_from_the_command_line);

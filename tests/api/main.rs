@@ -8,4 +8,5 @@ mod circuit;
 mod helpers;
 mod identity;
 mod lists;
+mod openapi;
 mod outbox;
