@@ -65,8 +65,15 @@ impl ServeArgs {
 
 #[derive(clap::Args)]
 struct AuditArgs {
-    #[command(flatten)]
-    store: ServeArgs,
+    /// The gateway configuration.
+    #[arg(long, global = true, default_value = "config/passerelle.toml")]
+    config: PathBuf,
+    /// Data folder (SQLite file, keys), overriding the configuration.
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+    /// `postgres://…` to read PostgreSQL instead of the embedded SQLite.
+    #[arg(long, global = true, env = "PASSERELLE_DATABASE_URL")]
+    database_url: Option<String>,
     #[command(subcommand)]
     action: AuditAction,
 }
@@ -350,7 +357,12 @@ async fn main() -> anyhow::Result<()> {
 /// Runs an audit action; returns the exit code (1 when the log has a fault).
 async fn run_audit(args: AuditArgs) -> anyhow::Result<i32> {
     use passerelle::audit::tlog;
-    let cfg = Config::load(&args.store.config, &args.store.overrides())?;
+    let overrides = Overrides {
+        listen: None,
+        data: args.data.clone(),
+        database_url: args.database_url.clone(),
+    };
+    let cfg = Config::load(&args.config, &overrides)?;
     let data = cfg.gateway.storage.data.clone();
     let store = passerelle::store::Store::open(&cfg.gateway.storage.url()).await?;
     let vkey_of = |p: &Option<PathBuf>| -> anyhow::Result<String> {
