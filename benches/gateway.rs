@@ -17,15 +17,6 @@ use std::time::{Duration, Instant};
 
 const ROWS: usize = 100_000;
 const HANDSHAKES: usize = 400;
-const PARTNERS: &[&str] = &[
-    "ddets",
-    "caf",
-    "mdsf",
-    "ccas-sables",
-    "vendee-habitat",
-    "vendee-logement",
-    "dpo",
-];
 
 fn generate_list(rows: usize) -> Vec<u8> {
     const NOMS: &[&str] = &[
@@ -94,7 +85,11 @@ fn setup(dir: &Path) -> std::path::PathBuf {
     for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
         std::fs::copy(repo.join("config").join(f), cfg.join(f)).unwrap();
     }
-    passerelle::tls::devpki::generate(&dir.join("certs-example"), PARTNERS).unwrap();
+    passerelle::tls::devpki::generate(
+        &dir.join("certs-example"),
+        passerelle::tls::devpki::EXAMPLE_PARTNERS,
+    )
+    .unwrap();
     // The handshake loop opens hundreds of connections from one address.
     let main = cfg.join("passerelle.toml");
     let text = std::fs::read_to_string(&main)

@@ -7,17 +7,6 @@ use passerelle::config::{Config, Overrides};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// The example partners of DOMAIN.md.
-const EXAMPLE_PARTNERS: &[&str] = &[
-    "ddets",
-    "caf",
-    "mdsf",
-    "ccas-sables",
-    "vendee-habitat",
-    "vendee-logement",
-    "dpo",
-];
-
 #[derive(Parser)]
 #[command(
     name = "passerelle",
@@ -282,7 +271,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::DevCerts { out, partners } => {
             let ids: Vec<&str> = if partners.is_empty() {
-                EXAMPLE_PARTNERS.to_vec()
+                passerelle::tls::devpki::EXAMPLE_PARTNERS.to_vec()
             } else {
                 partners.iter().map(String::as_str).collect()
             };
@@ -300,11 +289,11 @@ async fn main() -> anyhow::Result<()> {
             controller,
         } => {
             let cfg = Config::load(&config, &Overrides::default())?;
-            let retention: passerelle::register::Retention = (&cfg.policy.retention).into();
+            let retention = &cfg.policy.retention;
             let text = if format == "html" {
-                passerelle::register::html(&cfg, &retention, &controller)
+                passerelle::register::html(&cfg, retention, &controller)
             } else {
-                passerelle::register::markdown(&cfg, &retention, &controller)
+                passerelle::register::markdown(&cfg, retention, &controller)
             };
             match out {
                 Some(p) => {

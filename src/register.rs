@@ -12,46 +12,8 @@ use crate::config::{Config, Partner, Role, Rule, Transform, View, ViewRows};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-/// Retention periods the register states (filled by the caller from the
-/// policy's retention section when it exists).
-#[derive(Debug, Clone)]
-pub struct Retention {
-    /// Cases (sealed personal fields), in months after the case is closed.
-    pub cases_months_after_closure: u32,
-    /// Outbox files, in days after the recipient acknowledged them.
-    pub outbox_days_after_ack: u32,
-    /// Outbox files, in days after they were produced, acknowledged or not.
-    pub outbox_max_days: u32,
-    /// Partners' returns (enrichment, referent, follow-up), in days.
-    pub returns_days: u32,
-    /// Audit log entries, in days.
-    pub audit_days: u32,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            cases_months_after_closure: 12,
-            outbox_days_after_ack: 30,
-            outbox_max_days: 90,
-            returns_days: 365,
-            audit_days: 365,
-        }
-    }
-}
-
-impl From<&crate::config::Retention> for Retention {
-    /// The periods of the policy's `[retention]` section.
-    fn from(r: &crate::config::Retention) -> Self {
-        Retention {
-            cases_months_after_closure: r.cases_months_after_closure,
-            outbox_days_after_ack: r.outbox_days_after_ack,
-            outbox_max_days: r.outbox_max_days,
-            returns_days: r.returns_days,
-            audit_days: r.audit_days,
-        }
-    }
-}
+/// The retention periods the register states: the policy's `[retention]`.
+pub use crate::config::Retention;
 
 /// The record as Markdown (CommonMark with GFM tables).
 pub fn markdown(cfg: &Config, retention: &Retention, controller: &str) -> String {
@@ -1249,11 +1211,6 @@ mod tests {
         };
         let md = markdown(&cfg, &ret, "x");
         assert!(md.contains("7 months after the case is closed"));
-        let from_policy = Retention::from(&cfg.policy.retention);
-        assert_eq!(
-            from_policy.outbox_max_days,
-            cfg.policy.retention.outbox_max_days
-        );
         assert!(md.contains("600 requests per minute per partner (burst 60)"));
         assert!(md.contains("`TLS13_AES_256_GCM_SHA384`"));
         assert!(md.contains("crl.pem"));

@@ -4,17 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The seven example partners.
-const PARTNERS: &[&str] = &[
-    "ddets",
-    "caf",
-    "mdsf",
-    "ccas-sables",
-    "vendee-habitat",
-    "vendee-logement",
-    "dpo",
-];
-
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -72,7 +61,7 @@ fn dev_certs_writes_the_whole_development_pki() {
         "crl.pem".to_owned(),
         "gateway.agepub".to_owned(),
     ];
-    for id in PARTNERS {
+    for id in passerelle::tls::devpki::EXAMPLE_PARTNERS {
         for ext in ["crt", "key", "agekey"] {
             expected.push(format!("{id}.{ext}"));
         }
@@ -88,7 +77,7 @@ fn dev_certs_writes_the_whole_development_pki() {
         text(&o.stdout).contains(recipient.trim()),
         "the recipient is printed"
     );
-    for id in PARTNERS {
+    for id in passerelle::tls::devpki::EXAMPLE_PARTNERS {
         let key = std::fs::read_to_string(out.join(format!("{id}.agekey"))).unwrap();
         assert!(
             key.contains("AGE-SECRET-KEY-1"),

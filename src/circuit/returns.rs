@@ -311,23 +311,7 @@ pub async fn accept_return(
     ];
     rec.objects
         .extend(routed.iter().map(|f| format!("file:{f}")));
-    rec.fields = match kind {
-        ReturnKind::Enrichment => vec![
-            "token",
-            "allocataire",
-            "date_naissance",
-            "nb_adultes",
-            "nb_enfants",
-            "ages_enfants",
-            "beneficiaire_alf",
-            "beneficiaire_apl",
-        ],
-        ReturnKind::Referent => vec!["token", "referent_connu", "organisme", "nom_referent"],
-        ReturnKind::Followup => vec!["token", "date", "evenement", "motif", "detail"],
-    }
-    .into_iter()
-    .map(String::from)
-    .collect();
+    rec.fields = kind.columns().iter().map(|c| (*c).to_owned()).collect();
     rec.rows = Some(n as u64);
     rec.subjects = subjects;
     audit::append(&mut tx, &rec).await?;

@@ -118,6 +118,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Details naming each refused row by its line (0: none) and token.
+fn with_token_lines(mut err: ApiError, lines: Vec<(u64, String, String)>) -> ApiError {
+    err.details = lines
+        .into_iter()
+        .map(|(line, token, why)| Detail {
+            line: (line > 0).then_some(line),
+            column: Some("token".into()),
+            message: format!("{token}: {why}"),
+        })
+        .collect();
+    err
+}
+
 impl From<crate::circuit::CircuitError> for ApiError {
     fn from(e: crate::circuit::CircuitError) -> ApiError {
         use crate::circuit::CircuitError as C;
@@ -188,30 +201,14 @@ impl From<crate::circuit::CircuitError> for ApiError {
             C::Return(crate::ingest::returns::ReturnError::Table(t)) => {
                 C::List(ListError::Table(t)).into()
             }
-            C::NotYourCase { message, lines } => {
-                let mut err = ApiError::new(StatusCode::FORBIDDEN, "not_your_case", message);
-                err.details = lines
-                    .into_iter()
-                    .map(|(line, token, why)| Detail {
-                        line: (line > 0).then_some(line),
-                        column: Some("token".into()),
-                        message: format!("{token}: {why}"),
-                    })
-                    .collect();
-                err
-            }
-            C::Conflict { message, lines } => {
-                let mut err = ApiError::new(StatusCode::CONFLICT, "conflict", message);
-                err.details = lines
-                    .into_iter()
-                    .map(|(line, token, why)| Detail {
-                        line: (line > 0).then_some(line),
-                        column: Some("token".into()),
-                        message: format!("{token}: {why}"),
-                    })
-                    .collect();
-                err
-            }
+            C::NotYourCase { message, lines } => with_token_lines(
+                ApiError::new(StatusCode::FORBIDDEN, "not_your_case", message),
+                lines,
+            ),
+            C::Conflict { message, lines } => with_token_lines(
+                ApiError::new(StatusCode::CONFLICT, "conflict", message),
+                lines,
+            ),
             C::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m),
             C::NotFound => ApiError::not_found(),
             other => ApiError::internal(&other),

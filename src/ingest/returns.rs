@@ -45,6 +45,16 @@ impl ReturnKind {
         }
     }
 
+    /// Every column of this kind of return (required and optional), in
+    /// the contract's order.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            ReturnKind::Enrichment => self.required(),
+            ReturnKind::Referent => &["token", "referent_connu", "organisme", "nom_referent"],
+            ReturnKind::Followup => &["token", "date", "evenement", "motif", "detail"],
+        }
+    }
+
     fn required(self) -> &'static [&'static str] {
         match self {
             ReturnKind::Enrichment => &[

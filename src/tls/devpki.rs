@@ -434,6 +434,18 @@ fn readme(partners: &[&str]) -> String {
     text
 }
 
+/// The example département's partners (DOMAIN.md), as in
+/// `certs-example/` and `config/partners.toml`.
+pub const EXAMPLE_PARTNERS: &[&str] = &[
+    "ddets",
+    "caf",
+    "mdsf",
+    "ccas-sables",
+    "vendee-habitat",
+    "vendee-logement",
+    "dpo",
+];
+
 /// Generates a fresh development PKI and age identities into `out` (created if needed),
 /// replacing any files of the same names. See the module documentation and the written
 /// `README.md` for the list of files.

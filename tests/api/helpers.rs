@@ -11,15 +11,7 @@ use std::sync::Arc;
 use tempfile::TempDir;
 
 /// The example partners.
-pub const PARTNERS: &[&str] = &[
-    "ddets",
-    "caf",
-    "mdsf",
-    "ccas-sables",
-    "vendee-habitat",
-    "vendee-logement",
-    "dpo",
-];
+pub const PARTNERS: &[&str] = passerelle::tls::devpki::EXAMPLE_PARTNERS;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
