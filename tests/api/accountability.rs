@@ -367,6 +367,16 @@ async fn retention_removes_what_is_past_its_period_and_the_log_stays_verifiable(
         return;
     };
     activity(&app).await;
+    // One case is decided "not processed": the only one retention may remove.
+    let ddets = app.client("ddets");
+    let (_, c) = ddets.post_json("/v1/concertations", &serde_json::json!({"date": "2026-10-30"})).await.unwrap();
+    let token = c["agenda"][0]["token"].clone();
+    let id = c["concertation_id"].as_str().unwrap();
+    let (status, _) = ddets
+        .post_json(&format!("/v1/concertations/{id}/decisions"), &serde_json::json!({"decisions": [{"token": token, "non_traite": "demenagement"}]}))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
     let before_cases = app.count("SELECT COUNT(*) FROM cases").await;
     // Nothing is old yet.
     let r = passerelle::retention::run(&app.app, passerelle::util::now_ms())
@@ -374,16 +384,19 @@ async fn retention_removes_what_is_past_its_period_and_the_log_stays_verifiable(
         .unwrap();
     assert_eq!(r, passerelle::retention::RetentionReport::default());
     assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, before_cases);
-    // A year and a month later: the acknowledged file and the audit entries
-    // go; the open cases stay (they are not closed).
+    // A year and a month later: the acknowledged file, the case closed as
+    // not processed (with its tokens and decision) and the audit entries
+    // go; the open cases stay.
     let later = passerelle::util::now_ms() + 400 * 86_400_000;
     let entries_before = verify(&app).await.entries;
     let r = passerelle::retention::run(&app.app, later).await.unwrap();
     assert_eq!(r.outbox_files, 1);
-    assert_eq!(r.cases, 0);
+    assert_eq!(r.cases, 1, "only the case closed as not processed");
     assert!(r.audit_entries >= 8, "{r:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, before_cases);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, before_cases - 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM decisions").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM case_tokens WHERE case_id NOT IN (SELECT case_id FROM cases)").await, 0);
     let v = verify(&app).await;
     assert!(v.ok(), "still verifiable after pruning: {v:?}");
     assert_eq!(
