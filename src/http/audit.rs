@@ -10,19 +10,14 @@ use crate::config::Role;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use std::sync::Arc;
 
-fn bad(msg: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", msg)
-}
-
 fn tlog_err(e: tlog::TlogError) -> ApiError {
     match e {
-        tlog::TlogError::Bad(m) => bad(m),
+        tlog::TlogError::Bad(m) => ApiError::bad_request(m),
         other => ApiError::internal(&other),
     }
 }
@@ -60,7 +55,7 @@ pub(super) async fn consistency(
     _caller: Caller,
     q: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = q.map_err(|e| bad(e.body_text()))?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let mut conn = st
         .app
         .store
@@ -90,7 +85,7 @@ pub(super) async fn inclusion(
     _caller: Caller,
     q: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(q) = q.map_err(|e| bad(e.body_text()))?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let mut conn = st
         .app
         .store
@@ -115,7 +110,7 @@ pub(super) async fn list(
     q: Result<Query<audit::query::Filter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Role::Dpo)?;
-    let Query(f) = q.map_err(|e| bad(e.body_text()))?;
+    let Query(f) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let mut conn = st
         .app
         .store
@@ -123,7 +118,9 @@ pub(super) async fn list(
         .acquire()
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    let (entries, total) = audit::query::list(&mut conn, &f).await.map_err(bad)?;
+    let (entries, total) = audit::query::list(&mut conn, &f)
+        .await
+        .map_err(ApiError::bad_request)?;
     Ok(Json(serde_json::json!({
         "total": total,
         "page": f.page.unwrap_or(1).max(1),
@@ -151,8 +148,8 @@ pub(super) async fn subject(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(Role::Dpo)?;
     let bytes = super::lists::read_body(&st, body).await?;
-    let req: SubjectRequest =
-        serde_json::from_slice(&bytes).map_err(|e| bad(format!("invalid JSON body: {e}")))?;
+    let req: SubjectRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     let refs = st
         .app
         .pseudo

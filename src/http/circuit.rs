@@ -23,10 +23,6 @@ fn audited(mut r: Response) -> Response {
     r
 }
 
-fn bad(msg: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", msg)
-}
-
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct KindQuery {
     kind: Option<String>,
@@ -39,15 +35,17 @@ pub(super) async fn post_return(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Query(q) = q.map_err(|e| bad(e.body_text()))?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let kind: ReturnKind = q
         .kind
         .as_deref()
         .ok_or_else(|| {
-            bad("the kind query parameter (enrichment, referent or followup) is required")
+            ApiError::bad_request(
+                "the kind query parameter (enrichment, referent or followup) is required",
+            )
         })?
         .parse()
-        .map_err(bad)?;
+        .map_err(ApiError::bad_request)?;
     let bytes = read_body(&st, body).await?;
     if !envelope::looks_like_age(&bytes) || super::lists::media_type(&headers) != AGE {
         return Err(ApiError::new(
@@ -100,7 +98,8 @@ pub(super) struct OpenRequest {
 }
 
 fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| bad(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
 }
 
 pub(super) async fn open_concertation(
@@ -110,7 +109,7 @@ pub(super) async fn open_concertation(
 ) -> Result<Response, ApiError> {
     let actor = caller.require(Role::Secretariat)?;
     let req: OpenRequest = json_body(&read_body(&st, body).await?)?;
-    let date = crate::domain::parse_date(&req.date).map_err(bad)?;
+    let date = crate::domain::parse_date(&req.date).map_err(ApiError::bad_request)?;
     let (id, agenda) = concertation::open(&st.app, actor, date).await?;
     Ok(audited(
         (
@@ -169,10 +168,11 @@ pub(super) async fn stats(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require_any(&[Role::Secretariat, Role::Dpo])?;
-    let Query(q) = q.map_err(|e| bad(e.body_text()))?;
-    let from = crate::domain::parse_date(q.from.as_deref().unwrap_or("2000-01-01")).map_err(bad)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let from = crate::domain::parse_date(q.from.as_deref().unwrap_or("2000-01-01"))
+        .map_err(ApiError::bad_request)?;
     let to = match q.to.as_deref() {
-        Some(t) => crate::domain::parse_date(t).map_err(bad)?,
+        Some(t) => crate::domain::parse_date(t).map_err(ApiError::bad_request)?,
         None => time::OffsetDateTime::now_utc().date(),
     };
     let s = crate::stats::compute(st.app.store.pool(), from, to)

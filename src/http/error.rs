@@ -62,6 +62,11 @@ impl ApiError {
         )
     }
 
+    /// 400 `bad_request`.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
     /// 404.
     pub fn not_found() -> ApiError {
         ApiError::new(
@@ -209,7 +214,7 @@ impl From<crate::circuit::CircuitError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message),
                 lines,
             ),
-            C::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m),
+            C::BadRequest(m) => ApiError::bad_request(m),
             C::NotFound => ApiError::not_found(),
             other => ApiError::internal(&other),
         }

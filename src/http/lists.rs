@@ -60,21 +60,12 @@ pub(super) async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let actor = caller.require(Role::Source)?;
-    let Query(q) =
-        q.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let period = q
         .period
         .as_deref()
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "the period query parameter (AAAA-MM) is required",
-            )
-        })
-        .and_then(|p| {
-            Period::parse(p).map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m))
-        })?;
+        .ok_or_else(|| ApiError::bad_request("the period query parameter (AAAA-MM) is required"))
+        .and_then(|p| Period::parse(p).map_err(ApiError::bad_request))?;
     let mt = media_type(&headers);
     if ![CSV, XLSX, AGE].contains(&mt.as_str()) {
         return Err(ApiError::new(

@@ -369,11 +369,20 @@ async fn retention_removes_what_is_past_its_period_and_the_log_stays_verifiable(
     activity(&app).await;
     // One case is decided "not processed": the only one retention may remove.
     let ddets = app.client("ddets");
-    let (_, c) = ddets.post_json("/v1/concertations", &serde_json::json!({"date": "2026-10-30"})).await.unwrap();
+    let (_, c) = ddets
+        .post_json(
+            "/v1/concertations",
+            &serde_json::json!({"date": "2026-10-30"}),
+        )
+        .await
+        .unwrap();
     let token = c["agenda"][0]["token"].clone();
     let id = c["concertation_id"].as_str().unwrap();
     let (status, _) = ddets
-        .post_json(&format!("/v1/concertations/{id}/decisions"), &serde_json::json!({"decisions": [{"token": token, "non_traite": "demenagement"}]}))
+        .post_json(
+            &format!("/v1/concertations/{id}/decisions"),
+            &serde_json::json!({"decisions": [{"token": token, "non_traite": "demenagement"}]}),
+        )
         .await
         .unwrap();
     assert_eq!(status, 200);
@@ -394,9 +403,18 @@ async fn retention_removes_what_is_past_its_period_and_the_log_stays_verifiable(
     assert_eq!(r.cases, 1, "only the case closed as not processed");
     assert!(r.audit_entries >= 8, "{r:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, before_cases - 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM cases").await,
+        before_cases - 1
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM decisions").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM case_tokens WHERE case_id NOT IN (SELECT case_id FROM cases)").await, 0);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM case_tokens WHERE case_id NOT IN (SELECT case_id FROM cases)"
+        )
+        .await,
+        0
+    );
     let v = verify(&app).await;
     assert!(v.ok(), "still verifiable after pruning: {v:?}");
     assert_eq!(
