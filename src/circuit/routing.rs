@@ -103,11 +103,12 @@ impl Route {
                 format: self.partner.format.as_str().to_owned(),
                 fields: self.fields.clone(),
                 body,
+                subjects: self.subjects.clone(),
             },
             at,
         )
         .await?;
-        outbox::insert_tokens(tx, &self.partner.id, &file_id, &self.tokens, at).await?;
+        outbox::insert_tokens(tx, &self.partner.id, &self.tokens, at).await?;
         let mut rec = actor.record("file.produce", Outcome::Ok);
         rec.objects = vec![
             format!("file:{file_id}"),

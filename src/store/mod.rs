@@ -56,7 +56,7 @@ pub struct Store {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(&str, &'static str); 4] = match backend {
+    let files: [(&str, &'static str); 5] = match backend {
         Backend::Sqlite => [
             ("init", include_str!("migrations/sqlite/0001_init.sql")),
             (
@@ -67,6 +67,10 @@ fn migrator(backend: Backend) -> Migrator {
             (
                 "key versions",
                 include_str!("migrations/sqlite/0004_key_versions.sql"),
+            ),
+            (
+                "outbox subjects",
+                include_str!("migrations/sqlite/0005_outbox_subjects.sql"),
             ),
         ],
         Backend::Postgres => [
@@ -79,6 +83,10 @@ fn migrator(backend: Backend) -> Migrator {
             (
                 "key versions",
                 include_str!("migrations/postgres/0004_key_versions.sql"),
+            ),
+            (
+                "outbox subjects",
+                include_str!("migrations/postgres/0005_outbox_subjects.sql"),
             ),
         ],
     };

@@ -54,6 +54,8 @@ pub struct NewFile {
     pub fields: Vec<String>,
     /// The age ciphertext.
     pub body: Vec<u8>,
+    /// The audit subject references of the households it holds.
+    pub subjects: Vec<String>,
 }
 
 const COLS: &str =
@@ -83,8 +85,8 @@ pub async fn insert(
 ) -> Result<FileMeta, sqlx::Error> {
     let sha = crate::util::sha256_hex(&f.body);
     sqlx::query(
-        "INSERT INTO outbox (file_id, partner, kind, period, list_id, rows, format, fields, size, sha256, body, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO outbox (file_id, partner, kind, period, list_id, rows, format, fields, size, sha256, body, created_at, subjects) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(f.file_id.clone())
     .bind(f.partner.clone())
@@ -98,6 +100,7 @@ pub async fn insert(
     .bind(sha.clone())
     .bind(f.body.clone())
     .bind(at_ms)
+    .bind(f.subjects.join("\n"))
     .execute(&mut *conn)
     .await?;
     Ok(FileMeta {
@@ -160,12 +163,11 @@ pub async fn ack(conn: &mut AnyConnection, file_id: &str, at_ms: i64) -> Result<
     Ok(())
 }
 
-/// Records which cases a file holds, and the tokens it disclosed to its
+/// Records the tokens a file (or an agenda, or alerts) disclosed to its
 /// partner: `(token, case_id)`.
 pub async fn insert_tokens(
     conn: &mut AnyConnection,
     partner: &str,
-    file_id: &str,
     tokens: &[(String, String)],
     at_ms: i64,
 ) -> Result<(), sqlx::Error> {
@@ -185,23 +187,16 @@ pub async fn insert_tokens(
                 .bind(at_ms);
         }
         q.execute(&mut *conn).await?;
-        let sql = multi_insert(conn, "file_cases", &["file_id", "case_id"], chunk.len());
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (_, case_id) in chunk {
-            q = q.bind(file_id.to_owned()).bind(case_id.clone());
-        }
-        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-/// The audit subject references of the cases a file holds.
+/// The audit subject references of the households a file holds.
 pub async fn subjects(conn: &mut AnyConnection, file_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT c.subject FROM file_cases f JOIN cases c ON c.case_id = f.case_id WHERE f.file_id = $1",
-    )
-    .bind(file_id.to_owned())
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(|r| r.try_get(0)).collect()
+    let row = sqlx::query("SELECT subjects FROM outbox WHERE file_id = $1")
+        .bind(file_id.to_owned())
+        .fetch_one(&mut *conn)
+        .await?;
+    let text: String = row.try_get(0)?;
+    Ok(text.lines().map(str::to_owned).collect())
 }
