@@ -602,6 +602,19 @@ async fn every_refused_return_or_decision_leaves_the_store_unchanged(db: Db) {
         (403, Some("not_your_case")),
         "{r}"
     );
+    // … even when its file is unreadable: the role is refused first.
+    let (status, r) = push_return(
+        &app,
+        "mdsf",
+        "enrichment",
+        "token,allocataire\nx,peut-etre\n",
+    )
+    .await;
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (403, Some("not_your_case")),
+        "{r}"
+    );
     // A token never delivered to this partner (CAF's token sent by the CCAS as a member).
     let (status, r) = push_return(
         &app,
