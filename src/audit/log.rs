@@ -75,18 +75,3 @@ pub async fn append(conn: &mut AnyConnection, rec: &AuditRecord) -> Result<i64, 
     }
     Ok(seq)
 }
-
-/// Entries from `seq` on, in order: `(seq, entry JSON, leaf hash hex)`.
-pub async fn entries_since(
-    conn: &mut AnyConnection,
-    seq: i64,
-) -> Result<Vec<(i64, String, String)>, AuditError> {
-    let rows =
-        sqlx::query("SELECT seq, entry, leaf_hash FROM audit_log WHERE seq >= $1 ORDER BY seq")
-            .bind(seq)
-            .fetch_all(&mut *conn)
-            .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-        .collect()
-}

@@ -20,4 +20,4 @@ pub mod reporting;
 pub mod tlog;
 
 pub use entry::{AuditRecord, Outcome, leaf_hash};
-pub use log::{AuditError, append, entries_since};
+pub use log::{AuditError, append};

@@ -86,17 +86,6 @@ pub async fn sign_checkpoint(
     Ok((size, note))
 }
 
-/// The latest stored checkpoint.
-pub async fn latest(conn: &mut AnyConnection) -> Result<Option<(u64, String)>, TlogError> {
-    let row = sqlx::query("SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(match row {
-        Some(r) => Some((r.try_get::<i64, _>(0)? as u64, r.try_get(1)?)),
-        None => None,
-    })
-}
-
 /// Inclusion proof of leaf `index` in the tree of `size` leaves.
 pub async fn inclusion(
     conn: &mut AnyConnection,

@@ -252,15 +252,12 @@ pub async fn accept_return(
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
-                let current: String = sqlx::query("SELECT state FROM cases WHERE case_id = $1")
-                    .bind(case_id.clone())
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
+                // `c` was read in this transaction after the file's earlier
+                // rows were applied: its state is current.
                 if f.evenement == "cloture" {
                     cases::set_state(&mut tx, case_id, state::CLOSED).await?;
                 } else if CONTACT_EVENTS.contains(&f.evenement.as_str())
-                    && current == state::ATTRIBUTED
+                    && c.state == state::ATTRIBUTED
                 {
                     cases::set_state(&mut tx, case_id, state::CONTACTED).await?;
                 }

@@ -16,10 +16,18 @@ pub struct PushReport {
     pub pinned_now: bool,
 }
 
+/// Where a push goes.
+enum Target<'a> {
+    /// `POST /v1/lists?period=…`.
+    List(&'a str),
+    /// `POST /v1/returns?kind=…`.
+    Return(&'a str),
+}
+
 async fn send(
     cfg: &ClientConfig,
     file: &Path,
-    path_and_query: &str,
+    target: Target<'_>,
 ) -> Result<PushReport, ClientError> {
     let bytes =
         std::fs::read(file).map_err(|e| ClientError::Local(format!("{}: {e}", file.display())))?;
@@ -28,21 +36,16 @@ async fn send(
     let (recipient, pinned_now) = pinned_recipient(cfg, &client).await?;
     let ct = crate::export::envelope::seal(&bytes, &[recipient])
         .map_err(|e| ClientError::Local(e.to_string()))?;
-    let url = client.url(path_and_query);
-    let resp = client
-        .send(|| {
-            client
-                .http()
-                .post(&url)
-                .header(reqwest::header::CONTENT_TYPE, "application/age")
-                .body(ct.clone())
-        })
-        .await?;
-    let status = resp.status().as_u16();
-    let text = resp.text().await?;
-    let answer = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text.clone()));
+    let (status, answer) = match target {
+        Target::List(period) => client.push_list(period, "application/age", ct).await?,
+        Target::Return(kind) => client.push_return(kind, ct).await?,
+    };
     if !(200..300).contains(&status) {
-        return Err(ClientError::Refused { status, body: text });
+        let body = match answer {
+            serde_json::Value::String(text) => text,
+            json => json.to_string(),
+        };
+        return Err(ClientError::Refused { status, body });
     }
     super::status::record_success(cfg, "push")?;
     Ok(PushReport {
@@ -59,7 +62,7 @@ pub async fn push_list(
     period: &str,
 ) -> Result<PushReport, ClientError> {
     crate::domain::Period::parse(period).map_err(ClientError::Config)?;
-    send(cfg, file, &format!("/v1/lists?period={period}")).await
+    send(cfg, file, Target::List(period)).await
 }
 
 /// Sends a return of `kind`.
@@ -69,7 +72,7 @@ pub async fn push_return(
     file: &Path,
 ) -> Result<PushReport, ClientError> {
     let kind: crate::ingest::returns::ReturnKind = kind.parse().map_err(ClientError::Config)?;
-    send(cfg, file, &format!("/v1/returns?kind={}", kind.as_str())).await
+    send(cfg, file, Target::Return(kind.as_str())).await
 }
 
 /// What a file dropped in the outbox is, by its name: `enrichment…`,
