@@ -37,7 +37,7 @@ pub async fn run(app: &App, now_ms: i64) -> Result<RetentionReport, StoreError> 
     let max_cut = now_ms - i64::from(r.outbox_max_days) * DAY_MS;
     let old_files = "SELECT file_id FROM outbox WHERE (acked_at IS NOT NULL AND acked_at < $1) OR created_at < $2";
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM file_cases WHERE file_id IN ({old_files})"
+        "DELETE FROM outbox_chunks WHERE file_id IN ({old_files})"
     )))
     .bind(ack_cut)
     .bind(max_cut)
@@ -74,7 +74,6 @@ pub async fn run(app: &App, now_ms: i64) -> Result<RetentionReport, StoreError> 
         let id: String = row.try_get(0)?;
         for sql in [
             "DELETE FROM case_tokens WHERE case_id = $1",
-            "DELETE FROM file_cases WHERE case_id = $1",
             "DELETE FROM enrichments WHERE case_id = $1",
             "DELETE FROM member_answers WHERE case_id = $1",
             "DELETE FROM agenda WHERE case_id = $1",

@@ -20,4 +20,4 @@ pub mod reporting;
 pub mod tlog;
 
 pub use entry::{AuditRecord, Outcome, leaf_hash};
-pub use log::{AuditError, append};
+pub use log::{AuditError, append, copy_subjects, reserve, stage_subjects, write_reserved};

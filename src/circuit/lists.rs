@@ -2,11 +2,11 @@
 //! case, route the views the policy sends on acceptance (the `enrichment`
 //! file for the enricher), all in one transaction with its audit entries.
 
-use super::routing::Route;
+use super::routing::{self, Piece, Route};
 use super::{Actor, CircuitError};
 use crate::app::App;
 use crate::audit::{self, Outcome};
-use crate::config::{Role, View, ViewRows};
+use crate::config::{Partner, View, ViewRows};
 use crate::domain::Period;
 use crate::ingest::{self, CdpRow, ListFile};
 use crate::pseudo::household_identity;
@@ -88,6 +88,11 @@ pub async fn accept_list(
     }
     let list_id = new_id("lst");
     let at = now_ms();
+    // The entries this upload writes, numbered now so that each file's
+    // households can be logged while it is built: the upload, then one
+    // production per recipient of the enrichment view.
+    let recipients = enrichment_recipients(app);
+    let upload_seq = audit::reserve(&mut tx, 1 + recipients.len() as i64).await?;
     let meta = lists::ListMeta {
         list_id: list_id.clone(),
         period: period.to_string(),
@@ -99,14 +104,20 @@ pub async fn accept_list(
     };
     lists::insert(&mut tx, &meta, at).await?;
     let columns = file.columns();
-    let subjects = store_and_route(app, &mut tx, file, &list_id, period, actor, at).await?;
+    let routes =
+        store_and_route(app, &mut tx, file, &list_id, recipients, upload_seq + 1, at).await?;
 
     let mut rec = actor.record("list.upload", Outcome::Ok);
     rec.objects = vec![format!("list:{list_id}")];
     rec.fields = columns;
     rec.rows = Some(rows as u64);
-    rec.subjects = subjects;
-    audit::append(&mut tx, &rec).await?;
+    lists::log_households(&mut tx, &list_id, upload_seq).await?;
+    audit::write_reserved(&mut tx, upload_seq, &rec).await?;
+    for route in routes {
+        route
+            .emit(&mut tx, "enrichment", period, Some(&list_id), actor, at)
+            .await?;
+    }
     tx.commit().await.map_err(crate::store::StoreError::from)?;
     tracing::info!(list = %list_id, rows, period = %period, "list accepted");
     Ok(ListOutcome::Created(ListReceipt {
@@ -117,62 +128,85 @@ pub async fn accept_list(
     }))
 }
 
+/// The partners that receive the enrichment view when a list arrives.
+fn enrichment_recipients(app: &App) -> Vec<Arc<Partner>> {
+    let policy = &app.config.policy;
+    let view: &View = policy
+        .view("enrichment")
+        .expect("the policy loader requires an enrichment view");
+    app.config
+        .partners
+        .with_role(policy.view_role(view))
+        .cloned()
+        .collect()
+}
+
+/// What the CPU stage hands to the database stage.
+enum Batch {
+    /// Sealed cases to insert.
+    Cases(Vec<lists::NewCase>),
+    /// A piece of a partner's file.
+    Piece(Piece),
+}
+
 /// Second pass over the validated file: stores every case sealed and
-/// builds the files of the views sent on acceptance. Returns the audit
-/// subject references of the list's households.
+/// builds the files of the views sent on acceptance, returned finished but
+/// not yet emitted; their production entries are `first_seq`, `first_seq +
+/// 1`… in `recipients` order.
 ///
 /// Two stages run side by side, joined by a bounded channel: a blocking
-/// thread types, pseudonymises and seals the rows and writes the partners'
-/// files; this task inserts each chunk of cases. Memory holds a few chunks,
-/// not the list; the CPU work and the database's overlap.
+/// thread types, pseudonymises and seals the rows and writes and encrypts
+/// the partners' files; this task stores each chunk of cases and each
+/// piece of the files. Memory holds a few chunks, not the list; the CPU
+/// work and the database's overlap.
 async fn store_and_route(
     app: &Arc<App>,
     tx: &mut Tx,
     file: ListFile,
     list_id: &str,
-    period: Period,
-    actor: &Actor,
+    recipients: Vec<Arc<Partner>>,
+    first_seq: i64,
     at: i64,
-) -> Result<Vec<String>, CircuitError> {
-    let (chunks, mut received) = tokio::sync::mpsc::channel::<Vec<lists::NewCase>>(4);
+) -> Result<Vec<Route>, CircuitError> {
+    let (batches, mut received) = tokio::sync::mpsc::channel::<Batch>(4);
     let producer = {
         let app = app.clone();
         let list_id = list_id.to_owned();
-        tokio::task::spawn_blocking(move || prepare(&app, &file, &list_id, chunks))
+        tokio::task::spawn_blocking(move || {
+            prepare(&app, &file, &list_id, recipients, first_seq, batches)
+        })
     };
-    while let Some(cases) = received.recv().await {
-        lists::insert_cases(tx, list_id, &cases, at).await?;
+    while let Some(batch) = received.recv().await {
+        match batch {
+            Batch::Cases(cases) => lists::insert_cases(tx, list_id, &cases, at).await?,
+            Batch::Piece(piece) => routing::store_piece(tx, piece).await?,
+        }
     }
-    let (routes, all_subjects) = producer
-        .await
-        .expect("the preparation task does not panic")?;
-    for route in routes {
-        route
-            .emit(tx, "enrichment", period, Some(list_id), actor, at)
-            .await?;
-    }
-    Ok(all_subjects)
+    producer.await.expect("the preparation task does not panic")
 }
 
-/// The CPU stage of [`store_and_route`]: sends the sealed cases chunk by
-/// chunk, returns the built files and the subject references.
+/// The CPU stage of [`store_and_route`]: sends the sealed cases and the
+/// files' pieces chunk by chunk, returns the finished files.
 fn prepare(
     app: &App,
     file: &ListFile,
     list_id: &str,
-    chunks: tokio::sync::mpsc::Sender<Vec<lists::NewCase>>,
-) -> Result<(Vec<Route>, Vec<String>), CircuitError> {
+    recipients: Vec<Arc<Partner>>,
+    first_seq: i64,
+    batches: tokio::sync::mpsc::Sender<Batch>,
+) -> Result<Vec<Route>, CircuitError> {
     let policy = &app.config.policy;
     let view: &View = policy
         .view("enrichment")
         .expect("the policy loader requires an enrichment view");
-    let role: Role = policy.view_role(view);
     let columns = view.columns();
     let mut routes = Vec::new();
-    for partner in app.config.partners.with_role(role) {
-        routes.push(Route::new(partner.clone(), &columns)?);
+    for (partner, seq) in recipients.into_iter().zip(first_seq..) {
+        routes.push(Route::reserved(partner, &columns, seq)?);
     }
-    let mut all_subjects = Vec::new();
+    // Sends a batch; false when the database stage stopped on an error it
+    // reports.
+    let send = |batch: Batch| batches.blocking_send(batch).is_ok();
     let mut cases = Vec::with_capacity(CHUNK);
     let version = app.pseudo.current_version();
     for row in file.rows() {
@@ -202,22 +236,31 @@ fn prepare(
             case_id,
             line: row.line as i64,
             household,
-            subject: subject.clone(),
+            subject,
             date_cdp: row.date_cdp.to_string(),
             code_postal: row.code_postal.as_ref().to_owned(),
             bailleur_type: row.bailleur_type.as_str().to_owned(),
         });
-        all_subjects.push(subject);
         if cases.len() == CHUNK {
             let full = std::mem::replace(&mut cases, Vec::with_capacity(CHUNK));
-            if chunks.blocking_send(full).is_err() {
-                // The inserting side stopped on an error it reports.
-                return Ok((Vec::new(), Vec::new()));
+            if !send(Batch::Cases(full)) {
+                return Ok(Vec::new());
+            }
+            for route in &mut routes {
+                if !send(Batch::Piece(route.take())) {
+                    return Ok(Vec::new());
+                }
             }
         }
     }
-    if !cases.is_empty() {
-        let _ = chunks.blocking_send(cases);
+    if !cases.is_empty() && !send(Batch::Cases(cases)) {
+        return Ok(Vec::new());
     }
-    Ok((routes, all_subjects))
+    for route in &mut routes {
+        route.finish()?;
+        if !send(Batch::Piece(route.take())) {
+            return Ok(Vec::new());
+        }
+    }
+    Ok(routes)
 }

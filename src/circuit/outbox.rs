@@ -48,8 +48,13 @@ pub async fn download(
     rec.objects = vec![format!("file:{file_id}"), format!("kind:{}", meta.kind)];
     rec.fields = meta.fields.split(',').map(String::from).collect();
     rec.rows = Some(meta.rows as u64);
-    rec.subjects = outbox::subjects(&mut tx, file_id).await?;
-    audit::append(&mut tx, &rec).await?;
+    // The households are those of the file's production entry, copied in
+    // the database.
+    let seq = audit::reserve(&mut tx, 1).await?;
+    if let Some(produced) = meta.produce_seq {
+        audit::copy_subjects(&mut tx, produced, seq).await?;
+    }
+    audit::write_reserved(&mut tx, seq, &rec).await?;
     tx.commit().await?;
     Ok((meta, body))
 }

@@ -9,36 +9,107 @@ use crate::app::App;
 use crate::audit::{self, Outcome};
 use crate::config::{Partner, View, ViewRows};
 use crate::domain::Period;
-use crate::export::{TableWriter, envelope};
+use crate::export::TableWriter;
+use crate::export::envelope::Sealer;
 use crate::ingest::CdpRow;
 use crate::ingest::returns::Enrichment;
 use crate::store::{Tx, outbox};
-use crate::util::new_id;
-use std::sync::Arc;
+use crate::util::{new_id, now_ms};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 /// A file being built for one partner.
+///
+/// Rows are written through the age encryptor as they come; what the file
+/// produced so far (ciphertext, tokens disclosed, households' subject
+/// references) can be taken away as a [`Piece`] and stored while the rest
+/// is built, so that a list's file never sits in memory whole.
 #[derive(Debug)]
 pub struct Route {
     /// The recipient.
     pub partner: Arc<Partner>,
+    file_id: String,
+    seq: Option<i64>,
     keys: std::collections::BTreeMap<u32, crate::pseudo::CaseTokens>,
-    writer: TableWriter,
+    writer: Option<TableWriter<Sealer<Pending>>>,
+    pending: Pending,
     fields: Vec<String>,
+    rows: usize,
+    tokens: Vec<(String, String)>,
+    subjects: Vec<String>,
+    pieces: i64,
+    size: i64,
+    sha256: Sha256,
+}
+
+/// Ciphertext written by the encryptor and not yet taken.
+#[derive(Debug, Clone, Default)]
+struct Pending(Arc<Mutex<Vec<u8>>>);
+
+impl Pending {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().expect("not poisoned"))
+    }
+}
+
+impl Write for Pending {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What a file produced since the last piece: to store with
+/// [`store_piece`].
+#[derive(Debug)]
+pub struct Piece {
+    file_id: String,
+    partner: String,
+    seq: Option<i64>,
+    n: i64,
+    bytes: Vec<u8>,
     tokens: Vec<(String, String)>,
     subjects: Vec<String>,
 }
 
 impl Route {
-    /// Starts a file with the view's columns, in the partner's format.
+    /// Starts a file with the view's columns, in the partner's format; its
+    /// production entry is numbered when it is emitted.
     pub fn new(partner: Arc<Partner>, columns: &[&str]) -> Result<Route, CircuitError> {
+        let pending = Pending::default();
+        let sealer = Sealer::to_writer(&partner.recipients, pending.clone())?;
         Ok(Route {
-            writer: TableWriter::new(partner.format, columns)?,
+            file_id: new_id("fil"),
+            seq: None,
+            writer: Some(TableWriter::to_writer(partner.format, columns, sealer)?),
+            pending,
             fields: columns.iter().map(|c| (*c).to_owned()).collect(),
             partner,
             keys: Default::default(),
+            rows: 0,
             tokens: Vec::new(),
             subjects: Vec::new(),
+            pieces: 0,
+            size: 0,
+            sha256: Sha256::new(),
         })
+    }
+
+    /// Like [`Route::new`], for a file whose production entry is the
+    /// reserved number `seq`, so that its pieces can be stored while it is
+    /// built (see [`audit::reserve`]).
+    pub fn reserved(
+        partner: Arc<Partner>,
+        columns: &[&str],
+        seq: i64,
+    ) -> Result<Route, CircuitError> {
+        let mut r = Route::new(partner, columns)?;
+        r.seq = Some(seq);
+        Ok(r)
     }
 
     /// Adds a case (of pseudonymisation key `version`) under the
@@ -65,7 +136,11 @@ impl Route {
             .iter()
             .map(|f| crate::policy::cell(row, enrichment, &token, f))
             .collect();
-        self.writer.write_row(cells.iter().map(String::as_str))?;
+        self.writer
+            .as_mut()
+            .expect("rows are added before the file is finished")
+            .write_row(cells.iter().map(String::as_str))?;
+        self.rows += 1;
         self.tokens.push((token, case_id.to_owned()));
         self.subjects.push(subject.to_owned());
         Ok(())
@@ -73,13 +148,43 @@ impl Route {
 
     /// Rows added.
     pub fn rows(&self) -> usize {
-        self.writer.rows()
+        self.rows
     }
 
-    /// Encrypts the file to its partner, stores it with its tokens and
-    /// audits its production; returns the file id.
+    /// Ends the file: the last rows and the encryption's final chunk
+    /// (CPU work: call it off the async threads for a large file).
+    pub fn finish(&mut self) -> Result<(), CircuitError> {
+        if let Some(writer) = self.writer.take() {
+            writer.finish()?.finish()?;
+        }
+        Ok(())
+    }
+
+    /// Takes what the file produced since the last piece.
+    pub fn take(&mut self) -> Piece {
+        let bytes = self.pending.take();
+        self.sha256.update(&bytes);
+        self.size += bytes.len() as i64;
+        let n = self.pieces;
+        if !bytes.is_empty() {
+            self.pieces += 1;
+        }
+        Piece {
+            file_id: self.file_id.clone(),
+            partner: self.partner.id.clone(),
+            seq: self.seq,
+            n,
+            bytes,
+            tokens: std::mem::take(&mut self.tokens),
+            subjects: std::mem::take(&mut self.subjects),
+        }
+    }
+
+    /// Stores the rest of the file and its metadata, and audits its
+    /// production (the reserved entry, or the next one); returns the file
+    /// id.
     pub async fn emit(
-        self,
+        mut self,
         tx: &mut Tx,
         kind: &str,
         period: Period,
@@ -87,10 +192,19 @@ impl Route {
         actor: &Actor,
         at: i64,
     ) -> Result<String, CircuitError> {
-        let rows = self.writer.rows();
-        let plain = self.writer.finish()?;
-        let body = envelope::seal(&plain, &self.partner.recipients)?;
-        let file_id = new_id("fil");
+        self.finish()?;
+        let seq = match self.seq {
+            Some(seq) => seq,
+            None => {
+                let seq = audit::reserve(tx, 1).await?;
+                self.seq = Some(seq);
+                seq
+            }
+        };
+        let last = self.take();
+        store_piece(tx, last).await?;
+        let rows = self.rows;
+        let file_id = self.file_id.clone();
         outbox::insert(
             tx,
             &outbox::NewFile {
@@ -102,13 +216,13 @@ impl Route {
                 rows: rows as i64,
                 format: self.partner.format.as_str().to_owned(),
                 fields: self.fields.clone(),
-                body,
-                subjects: self.subjects.clone(),
+                size: self.size,
+                sha256: hex::encode(self.sha256.finalize()),
+                produce_seq: seq,
             },
             at,
         )
         .await?;
-        outbox::insert_tokens(tx, &self.partner.id, &self.tokens, at).await?;
         let mut rec = actor.record("file.produce", Outcome::Ok);
         rec.objects = vec![
             format!("file:{file_id}"),
@@ -120,10 +234,25 @@ impl Route {
         }
         rec.fields = self.fields;
         rec.rows = Some(rows as u64);
-        rec.subjects = self.subjects;
-        audit::append(tx, &rec).await?;
+        audit::write_reserved(tx, seq, &rec).await?;
         Ok(file_id)
     }
+}
+
+/// Stores a piece of a file: its ciphertext, the tokens it disclosed and,
+/// under its production entry, its households' subject references.
+pub async fn store_piece(tx: &mut Tx, piece: Piece) -> Result<(), CircuitError> {
+    if !piece.bytes.is_empty() {
+        outbox::insert_chunk(tx, &piece.file_id, piece.n, piece.bytes).await?;
+    }
+    outbox::insert_tokens(tx, &piece.partner, &piece.tokens, now_ms()).await?;
+    if !piece.subjects.is_empty() {
+        let seq = piece
+            .seq
+            .expect("a piece with households belongs to a reserved entry");
+        audit::stage_subjects(tx, seq, &piece.subjects).await?;
+    }
+    Ok(())
 }
 
 /// Routes `cases` through the view `kind` to `recipients` (each gets the

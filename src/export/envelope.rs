@@ -35,38 +35,45 @@ pub fn seal(
     w.finish()
 }
 
-/// A streaming encryptor into memory.
-pub struct Sealer {
-    inner: age::stream::StreamWriter<Vec<u8>>,
+/// A streaming encryptor into `W` (memory by default).
+pub struct Sealer<W: Write = Vec<u8>> {
+    inner: age::stream::StreamWriter<W>,
 }
 
-impl std::fmt::Debug for Sealer {
+impl<W: Write> std::fmt::Debug for Sealer<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Sealer")
     }
 }
 
-impl Sealer {
-    /// Starts an envelope to these recipients.
-    pub fn new(recipients: &[age::x25519::Recipient]) -> Result<Sealer, EnvelopeError> {
+impl Sealer<Vec<u8>> {
+    /// Starts an envelope in memory to these recipients.
+    pub fn new(recipients: &[age::x25519::Recipient]) -> Result<Self, EnvelopeError> {
+        Sealer::to_writer(recipients, Vec::new())
+    }
+}
+
+impl<W: Write> Sealer<W> {
+    /// Starts an envelope to these recipients, written into `out`.
+    pub fn to_writer(recipients: &[age::x25519::Recipient], out: W) -> Result<Self, EnvelopeError> {
         let enc =
             age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
                 .map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
         let inner = enc
-            .wrap_output(Vec::new())
+            .wrap_output(out)
             .map_err(|e| EnvelopeError::Encrypt(e.to_string()))?;
         Ok(Sealer { inner })
     }
 
     /// Ends the stream (the final chunk is what makes the file whole).
-    pub fn finish(self) -> Result<Vec<u8>, EnvelopeError> {
+    pub fn finish(self) -> Result<W, EnvelopeError> {
         self.inner
             .finish()
             .map_err(|e| EnvelopeError::Encrypt(e.to_string()))
     }
 }
 
-impl Write for Sealer {
+impl<W: Write> Write for Sealer<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.inner.write(buf)
     }

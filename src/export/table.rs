@@ -1,6 +1,7 @@
 //! Formula-safe CSV (UTF-8, comma, header row) and XLSX writers.
 
 use std::borrow::Cow;
+use std::io::Write;
 
 /// A file's inner format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,24 +33,26 @@ pub fn defuse(cell: &str) -> Cow<'_, str> {
     }
 }
 
-/// Writes rows one at a time into CSV or XLSX bytes.
+/// Writes rows one at a time as CSV or XLSX into `W` (bytes in memory by
+/// default). CSV goes out row by row; an XLSX workbook is assembled in
+/// memory and written out by [`TableWriter::finish`].
 #[derive(Debug)]
-pub struct TableWriter {
-    inner: Inner,
+pub struct TableWriter<W: Write = Vec<u8>> {
+    inner: Inner<W>,
     rows: usize,
     sheet_row: u32,
 }
 
-enum Inner {
-    Csv(Box<csv::Writer<Vec<u8>>>),
-    Xlsx(Box<rust_xlsxwriter::Workbook>),
+enum Inner<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Xlsx(Box<rust_xlsxwriter::Workbook>, W),
 }
 
-impl std::fmt::Debug for Inner {
+impl<W: Write> std::fmt::Debug for Inner<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Inner::Csv(_) => "Csv",
-            Inner::Xlsx(_) => "Xlsx",
+            Inner::Xlsx(..) => "Xlsx",
         })
     }
 }
@@ -59,16 +62,23 @@ impl std::fmt::Debug for Inner {
 #[error("cannot write the table: {0}")]
 pub struct WriteError(String);
 
-impl TableWriter {
-    /// Starts a table with its header row.
-    pub fn new(format: FileFormat, headers: &[&str]) -> Result<TableWriter, WriteError> {
+impl TableWriter<Vec<u8>> {
+    /// Starts a table in memory with its header row.
+    pub fn new(format: FileFormat, headers: &[&str]) -> Result<Self, WriteError> {
+        TableWriter::to_writer(format, headers, Vec::new())
+    }
+}
+
+impl<W: Write> TableWriter<W> {
+    /// Starts a table written into `out`, with its header row.
+    pub fn to_writer(format: FileFormat, headers: &[&str], out: W) -> Result<Self, WriteError> {
         let mut w = TableWriter {
             inner: match format {
-                FileFormat::Csv => Inner::Csv(Box::new(csv::Writer::from_writer(Vec::new()))),
+                FileFormat::Csv => Inner::Csv(Box::new(csv::Writer::from_writer(out))),
                 FileFormat::Xlsx => {
                     let mut wb = rust_xlsxwriter::Workbook::new();
                     wb.add_worksheet();
-                    Inner::Xlsx(Box::new(wb))
+                    Inner::Xlsx(Box::new(wb), out)
                 }
             },
             rows: 0,
@@ -85,10 +95,15 @@ impl TableWriter {
         cells: impl IntoIterator<Item = &'a str>,
     ) -> Result<(), WriteError> {
         match &mut self.inner {
-            Inner::Csv(w) => w
-                .write_record(cells.into_iter().map(|c| defuse(c).into_owned()))
-                .map_err(|e| WriteError(e.to_string()))?,
-            Inner::Xlsx(wb) => {
+            Inner::Csv(w) => {
+                for cell in cells {
+                    w.write_field(defuse(cell).as_bytes())
+                        .map_err(|e| WriteError(e.to_string()))?;
+                }
+                w.write_record(None::<&[u8]>)
+                    .map_err(|e| WriteError(e.to_string()))?;
+            }
+            Inner::Xlsx(wb, _) => {
                 let ws = wb
                     .worksheet_from_index(0)
                     .map_err(|e| WriteError(e.to_string()))?;
@@ -112,11 +127,16 @@ impl TableWriter {
         self.rows
     }
 
-    /// The file's bytes.
-    pub fn finish(self) -> Result<Vec<u8>, WriteError> {
+    /// Writes what remains and gives the output back.
+    pub fn finish(self) -> Result<W, WriteError> {
         match self.inner {
             Inner::Csv(w) => w.into_inner().map_err(|e| WriteError(e.to_string())),
-            Inner::Xlsx(mut wb) => wb.save_to_buffer().map_err(|e| WriteError(e.to_string())),
+            Inner::Xlsx(mut wb, mut out) => {
+                let bytes = wb.save_to_buffer().map_err(|e| WriteError(e.to_string()))?;
+                out.write_all(&bytes)
+                    .map_err(|e| WriteError(e.to_string()))?;
+                Ok(out)
+            }
         }
     }
 }

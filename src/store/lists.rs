@@ -148,3 +148,21 @@ pub async fn insert_cases(
     }
     Ok(())
 }
+
+/// Logs the households of a list's cases under the reserved audit entry
+/// `seq` (its upload), in the database: their references never pass
+/// through memory together.
+pub async fn log_households(
+    conn: &mut AnyConnection,
+    list_id: &str,
+    seq: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_subjects (seq, subject) SELECT DISTINCT $1, subject FROM cases WHERE list_id = $2",
+    )
+    .bind(seq)
+    .bind(list_id.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -56,7 +56,7 @@ pub struct Store {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(&str, &'static str); 5] = match backend {
+    let files: [(&str, &'static str); 6] = match backend {
         Backend::Sqlite => [
             ("init", include_str!("migrations/sqlite/0001_init.sql")),
             (
@@ -71,6 +71,10 @@ fn migrator(backend: Backend) -> Migrator {
             (
                 "outbox subjects",
                 include_str!("migrations/sqlite/0005_outbox_subjects.sql"),
+            ),
+            (
+                "streaming",
+                include_str!("migrations/sqlite/0006_streaming.sql"),
             ),
         ],
         Backend::Postgres => [
@@ -87,6 +91,10 @@ fn migrator(backend: Backend) -> Migrator {
             (
                 "outbox subjects",
                 include_str!("migrations/postgres/0005_outbox_subjects.sql"),
+            ),
+            (
+                "streaming",
+                include_str!("migrations/postgres/0006_streaming.sql"),
             ),
         ],
     };

@@ -31,6 +31,9 @@ pub struct FileMeta {
     #[serde(skip)]
     /// Acknowledged?
     pub acked: bool,
+    #[serde(skip)]
+    /// The audit entry of its production, which lists its households.
+    pub produce_seq: Option<i64>,
 }
 
 /// A file to store.
@@ -52,14 +55,15 @@ pub struct NewFile {
     pub format: String,
     /// Field names disclosed.
     pub fields: Vec<String>,
-    /// The age ciphertext.
-    pub body: Vec<u8>,
-    /// The audit subject references of the households it holds.
-    pub subjects: Vec<String>,
+    /// Bytes of age ciphertext (stored by [`insert_chunk`]).
+    pub size: i64,
+    /// Their SHA-256.
+    pub sha256: String,
+    /// The audit entry of its production.
+    pub produce_seq: i64,
 }
 
-const COLS: &str =
-    "file_id, partner, kind, period, rows, size, sha256, created_at, format, fields, acked_at";
+const COLS: &str = "file_id, partner, kind, period, rows, size, sha256, created_at, format, fields, acked_at, produce_seq";
 
 fn meta(r: &sqlx::any::AnyRow) -> Result<FileMeta, sqlx::Error> {
     Ok(FileMeta {
@@ -74,19 +78,19 @@ fn meta(r: &sqlx::any::AnyRow) -> Result<FileMeta, sqlx::Error> {
         format: r.try_get("format")?,
         fields: r.try_get("fields")?,
         acked: r.try_get::<Option<i64>, _>("acked_at")?.is_some(),
+        produce_seq: r.try_get("produce_seq")?,
     })
 }
 
-/// Stores a file.
+/// Stores a file's metadata (its bytes go in with [`insert_chunk`]).
 pub async fn insert(
     conn: &mut AnyConnection,
     f: &NewFile,
     at_ms: i64,
 ) -> Result<FileMeta, sqlx::Error> {
-    let sha = crate::util::sha256_hex(&f.body);
     sqlx::query(
-        "INSERT INTO outbox (file_id, partner, kind, period, list_id, rows, format, fields, size, sha256, body, created_at, subjects) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO outbox (file_id, partner, kind, period, list_id, rows, format, fields, size, sha256, created_at, produce_seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(f.file_id.clone())
     .bind(f.partner.clone())
@@ -96,11 +100,10 @@ pub async fn insert(
     .bind(f.rows)
     .bind(f.format.clone())
     .bind(f.fields.join(","))
-    .bind(f.body.len() as i64)
-    .bind(sha.clone())
-    .bind(f.body.clone())
+    .bind(f.size)
+    .bind(f.sha256.clone())
     .bind(at_ms)
-    .bind(f.subjects.join("\n"))
+    .bind(f.produce_seq)
     .execute(&mut *conn)
     .await?;
     Ok(FileMeta {
@@ -108,14 +111,32 @@ pub async fn insert(
         kind: f.kind.clone(),
         period: f.period.clone(),
         rows: f.rows,
-        size: f.body.len() as i64,
-        sha256: sha,
+        size: f.size,
+        sha256: f.sha256.clone(),
         created_at: crate::util::ms_to_rfc3339(at_ms),
         format: f.format.clone(),
         partner: f.partner.clone(),
         fields: f.fields.join(","),
         acked: false,
+        produce_seq: Some(f.produce_seq),
     })
+}
+
+/// Stores the `n`th piece of a file's ciphertext (pieces are served in
+/// order).
+pub async fn insert_chunk(
+    conn: &mut AnyConnection,
+    file_id: &str,
+    n: i64,
+    bytes: Vec<u8>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO outbox_chunks (file_id, n, bytes) VALUES ($1, $2, $3)")
+        .bind(file_id.to_owned())
+        .bind(n)
+        .bind(bytes)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// The partner's files not yet acknowledged, oldest first.
@@ -146,11 +167,15 @@ pub async fn get(conn: &mut AnyConnection, file_id: &str) -> Result<Option<FileM
 
 /// A file's ciphertext.
 pub async fn body(conn: &mut AnyConnection, file_id: &str) -> Result<Vec<u8>, sqlx::Error> {
-    let row = sqlx::query("SELECT body FROM outbox WHERE file_id = $1")
+    let rows = sqlx::query("SELECT bytes FROM outbox_chunks WHERE file_id = $1 ORDER BY n")
         .bind(file_id.to_owned())
-        .fetch_one(&mut *conn)
+        .fetch_all(&mut *conn)
         .await?;
-    row.try_get(0)
+    let mut body = Vec::new();
+    for r in rows {
+        body.extend_from_slice(&r.try_get::<Vec<u8>, _>(0)?);
+    }
+    Ok(body)
 }
 
 /// Marks a file acknowledged (idempotent).
@@ -189,14 +214,4 @@ pub async fn insert_tokens(
         q.execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// The audit subject references of the households a file holds.
-pub async fn subjects(conn: &mut AnyConnection, file_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    let row = sqlx::query("SELECT subjects FROM outbox WHERE file_id = $1")
-        .bind(file_id.to_owned())
-        .fetch_one(&mut *conn)
-        .await?;
-    let text: String = row.try_get(0)?;
-    Ok(text.lines().map(str::to_owned).collect())
 }

@@ -292,8 +292,8 @@ async fn a_subject_access_request_lists_exactly_the_accesses_to_that_household(d
     assert_eq!(
         seen,
         vec![
-            ("ddets".to_owned(), "file.produce".to_owned()),
             ("ddets".to_owned(), "list.upload".to_owned()),
+            ("ddets".to_owned(), "file.produce".to_owned()),
             ("caf".to_owned(), "outbox.download".to_owned()),
         ]
     );

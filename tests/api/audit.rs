@@ -46,8 +46,8 @@ async fn every_answered_request_has_an_audit_entry(db: Db) {
     assert_eq!(
         steps,
         [
-            ("file.produce", "ok"),
             ("list.upload", "ok"),
+            ("file.produce", "ok"),
             ("outbox.list", "ok"),
             ("outbox.download", "ok"),
             ("request", "refused"),
