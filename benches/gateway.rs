@@ -167,7 +167,8 @@ async fn run() {
         &app,
         &actor,
         passerelle::domain::Period::parse("2026-10").unwrap(),
-        list.clone(),
+        // Spooled to a temporary file, as an upload is.
+        passerelle::ingest::Spool::from_reader(&list[..], &app.spool_dir(), usize::MAX).unwrap(),
     )
     .await
     .unwrap();

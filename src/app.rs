@@ -68,6 +68,10 @@ pub fn rotate_keys(config: &Config) -> Result<(u32, std::path::PathBuf), StartEr
     Ok((next, path))
 }
 
+fn spool_dir(config: &Config) -> std::path::PathBuf {
+    config.gateway.storage.data.join("tmp")
+}
+
 /// Everything a request needs. Its `Debug` prints no key.
 pub struct App {
     /// The configuration.
@@ -100,6 +104,17 @@ impl App {
             path: data.display().to_string(),
             source: e,
         })?;
+        // Uploads are spooled here (unnamed files), readable by us only.
+        let spool = spool_dir(&config);
+        std::fs::create_dir_all(&spool)
+            .and_then(|()| {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&spool, std::fs::Permissions::from_mode(0o700))
+            })
+            .map_err(|e| secrets::SecretError::Io {
+                path: spool.display().to_string(),
+                source: e,
+            })?;
         let (root_path, gen_root) = match &config.gateway.pseudonymisation_key {
             Some(p) => (p.clone(), false),
             None => (data.join("pseudonymisation.key"), true),
@@ -166,6 +181,12 @@ impl App {
             })?;
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// Where uploads are spooled while they are read: `<data folder>/tmp`
+    /// (mode 0700). Its files are unnamed (`O_TMPFILE`): nothing to clean.
+    pub fn spool_dir(&self) -> std::path::PathBuf {
+        spool_dir(&self.config)
     }
 
     /// The gateway's age recipient (`age1…`).

@@ -11,7 +11,7 @@ use crate::domain::Period;
 use crate::ingest::{self, CdpRow, ListFile};
 use crate::pseudo::household_identity;
 use crate::store::{Tx, lists};
-use crate::util::{new_id, now_ms, sha256_hex};
+use crate::util::{new_id, now_ms};
 use std::sync::Arc;
 
 /// Rows per insert statement and per unit of work between awaits.
@@ -39,20 +39,21 @@ pub enum ListOutcome {
     Duplicate(ListReceipt),
 }
 
-/// Accepts a list's plaintext (CSV or XLSX). The caller holds the `source`
-/// role. Applied whole or not at all.
+/// Accepts a list's plaintext (CSV or XLSX), spooled (a temporary file
+/// for uploads; `Spool::from(bytes)` otherwise). The caller holds the
+/// `source` role. Applied whole or not at all.
 pub async fn accept_list(
     app: &Arc<App>,
     actor: &Actor,
     period: Period,
-    plaintext: Vec<u8>,
+    input: ingest::Spool,
 ) -> Result<ListOutcome, CircuitError> {
-    let sha256 = sha256_hex(&plaintext);
+    let sha256 = input.sha256_hex().to_owned();
     let limits = app.config.gateway.limits.clone();
     // Parsing and validation are CPU work: off the async threads.
     let (file, rows) = tokio::task::spawn_blocking(move || {
         let file = ingest::read_list(
-            &plaintext,
+            input,
             &ingest::Limits {
                 max_rows: limits.max_rows,
                 max_cell_chars: limits.max_cell_chars,

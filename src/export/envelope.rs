@@ -3,6 +3,9 @@
 //! decrypted with its own identity. Binary or ASCII-armoured input is read.
 
 use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::ingest::spool::{Spool, SpoolError, SpoolWriter};
 
 /// An envelope problem. Messages say what to do, never what was inside.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +25,10 @@ pub enum EnvelopeError {
     /// Encryption failed (no recipient, I/O).
     #[error("cannot encrypt: {0}")]
     Encrypt(String),
+    /// The plaintext cannot be written to its temporary file (the
+    /// gateway's fault, not the sender's).
+    #[error("cannot store the decrypted content: {0}")]
+    Storage(std::io::Error),
 }
 
 /// Encrypts `plaintext` to every recipient (binary age format).
@@ -110,6 +117,41 @@ pub fn open(
     Ok(out)
 }
 
+/// Decrypts `input` with `identity` into a new temporary file in `dir`,
+/// streaming (neither the ciphertext nor the plaintext is held in memory),
+/// refusing plaintexts over `limit` bytes. Binary or armoured input, with
+/// the same errors as [`open`] (plus [`EnvelopeError::Storage`] when the
+/// file cannot be written).
+pub fn open_spool(
+    input: &Spool,
+    identity: &age::x25519::Identity,
+    limit: usize,
+    dir: &Path,
+) -> Result<Spool, EnvelopeError> {
+    let dec = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(input.reader()))
+        .map_err(|e| EnvelopeError::Decrypt(e.to_string()))?;
+    let mut reader = dec
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| EnvelopeError::Decrypt(e.to_string()))?;
+    let spool_error = |e: SpoolError| match e {
+        SpoolError::TooLarge { .. } => EnvelopeError::TooLarge(limit),
+        SpoolError::Io(e) => EnvelopeError::Storage(e),
+        other => EnvelopeError::Storage(std::io::Error::other(other.to_string())),
+    };
+    let mut out = SpoolWriter::new(Some(dir), limit).map_err(spool_error)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(EnvelopeError::Damaged),
+        };
+        out.push(&buf[..n]).map_err(spool_error)?;
+    }
+    out.finish().map_err(spool_error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +183,87 @@ mod tests {
             open(&ct, &a, 1000),
             Err(EnvelopeError::TooLarge(1000))
         ));
+    }
+
+    fn file_spool(bytes: &[u8], dir: &Path) -> Spool {
+        Spool::from_reader(bytes, dir, usize::MAX).unwrap()
+    }
+
+    fn content(s: &Spool) -> Vec<u8> {
+        let mut v = Vec::new();
+        s.reader().read_to_end(&mut v).unwrap();
+        v
+    }
+
+    #[test]
+    fn open_spool_binary_and_armoured() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = age::x25519::Identity::generate();
+        // Several age chunks (64 KiB each).
+        let plain: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let ct = seal(&plain, &[a.to_public()]).unwrap();
+        let out = open_spool(&file_spool(&ct, dir.path()), &a, 1 << 20, dir.path()).unwrap();
+        assert!(out.is_file());
+        assert_eq!(out.dir(), Some(dir.path()));
+        assert_eq!(content(&out), plain);
+        assert_eq!(out.sha256_hex(), crate::util::sha256_hex(&plain));
+        // From bytes in memory too.
+        let out = open_spool(&Spool::from(&ct), &a, 1 << 20, dir.path()).unwrap();
+        assert_eq!(content(&out), plain);
+
+        let mut armoured = Vec::new();
+        {
+            let enc = age::Encryptor::with_recipients(std::iter::once(
+                &a.to_public() as &dyn age::Recipient
+            ))
+            .unwrap();
+            let armor = age::armor::ArmoredWriter::wrap_output(
+                &mut armoured,
+                age::armor::Format::AsciiArmor,
+            )
+            .unwrap();
+            let mut w = enc.wrap_output(armor).unwrap();
+            w.write_all(b"nom;prenom\n").unwrap();
+            w.finish().unwrap().finish().unwrap();
+        }
+        assert!(looks_like_age(&armoured));
+        let input = file_spool(&armoured, dir.path());
+        let out = open_spool(&input, &a, 100, dir.path()).unwrap();
+        assert_eq!(content(&out), b"nom;prenom\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn open_spool_refuses_like_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = age::x25519::Identity::generate();
+        let other = age::x25519::Identity::generate();
+        let ct = seal(&[7u8; 100_000], &[a.to_public()]).unwrap();
+        let input = file_spool(&ct, dir.path());
+        assert!(matches!(
+            open_spool(&input, &other, 1 << 20, dir.path()),
+            Err(EnvelopeError::Decrypt(_))
+        ));
+        let cut = file_spool(&ct[..ct.len() - 10], dir.path());
+        assert!(matches!(
+            open_spool(&cut, &a, 1 << 20, dir.path()),
+            Err(EnvelopeError::Damaged)
+        ));
+        assert!(matches!(
+            open_spool(&input, &a, 1000, dir.path()),
+            Err(EnvelopeError::TooLarge(1000))
+        ));
+        assert!(matches!(
+            open_spool(
+                &file_spool(b"not age at all", dir.path()),
+                &a,
+                1000,
+                dir.path()
+            ),
+            Err(EnvelopeError::Decrypt(_))
+        ));
+        // The exact limit is accepted.
+        let exact = open_spool(&input, &a, 100_000, dir.path()).unwrap();
+        assert_eq!(exact.len(), 100_000);
     }
 }

@@ -184,6 +184,7 @@ impl From<crate::circuit::CircuitError> for ApiError {
                     .collect();
                 err
             }
+            C::List(ListError::Table(t @ TableError::Storage(_))) => ApiError::internal(&t),
             C::List(ListError::Table(
                 t @ (TableError::TooManyRows { .. } | TableError::XlsxTooLarge { .. }),
             )) => ApiError::new(

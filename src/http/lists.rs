@@ -7,7 +7,8 @@ use super::guard::Audited;
 use crate::circuit::lists::{ListOutcome, accept_list};
 use crate::config::Role;
 use crate::domain::Period;
-use crate::export::envelope;
+use crate::export::envelope::{self, EnvelopeError};
+use crate::ingest::{Spool, SpoolError};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -27,18 +28,34 @@ pub(super) struct PeriodQuery {
     period: Option<String>,
 }
 
-/// Reads a body up to the configured limit.
+/// Reads a body up to the configured limit, in memory.
 pub(super) async fn read_body(st: &HttpState, body: Body) -> Result<Vec<u8>, ApiError> {
     let limit = st.app.config.gateway.limits.max_body_bytes;
     axum::body::to_bytes(body, limit)
         .await
-        .map(|b| b.to_vec())
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the body exceeds {limit} bytes (or was cut); nothing was stored"),
-            )
+        // `Bytes` → `Vec` without a copy when the buffer is uniquely owned.
+        .map(Vec::from)
+        .map_err(|_| too_large(limit))
+}
+
+/// 413 for a body over `limit` bytes (or cut by the client).
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the body exceeds {limit} bytes (or was cut); nothing was stored"),
+    )
+}
+
+/// Streams a body into an unnamed temporary file of the spool folder, up
+/// to the configured limit (same answers as [`read_body`]).
+async fn spool_body(st: &HttpState, body: Body) -> Result<Spool, ApiError> {
+    let limit = st.app.config.gateway.limits.max_body_bytes;
+    Spool::from_body(body, &st.app.spool_dir(), limit)
+        .await
+        .map_err(|e| match e {
+            SpoolError::TooLarge { .. } | SpoolError::Cut => too_large(limit),
+            other => ApiError::internal(&other),
         })
 }
 
@@ -74,14 +91,24 @@ pub(super) async fn upload(
             format!("send the list as {CSV}, {XLSX} or {AGE}"),
         ));
     }
-    let bytes = read_body(&st, body).await?;
-    let plaintext = if envelope::looks_like_age(&bytes) {
-        envelope::open(
-            &bytes,
-            &st.app.identity,
-            st.app.config.gateway.limits.max_body_bytes,
-        )
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "undecryptable", e.to_string()))?
+    let input = spool_body(&st, body).await?;
+    let plaintext = if envelope::looks_like_age(input.head()) {
+        let app = st.app.clone();
+        // Decryption is CPU and file work: off the async threads.
+        tokio::task::spawn_blocking(move || {
+            envelope::open_spool(
+                &input,
+                &app.identity,
+                app.config.gateway.limits.max_body_bytes,
+                &app.spool_dir(),
+            )
+        })
+        .await
+        .expect("the decryption task does not panic")
+        .map_err(|e| match e {
+            EnvelopeError::Storage(_) => ApiError::internal(&e),
+            e => ApiError::new(StatusCode::BAD_REQUEST, "undecryptable", e.to_string()),
+        })?
     } else if mt == AGE {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -89,7 +116,7 @@ pub(super) async fn upload(
             "the body is declared application/age but is not an age file",
         ));
     } else {
-        bytes
+        input
     };
     let outcome = accept_list(&st.app, actor, period, plaintext).await?;
     let (status, receipt) = match outcome {

@@ -1,6 +1,18 @@
 //! Text decoding of CSV bytes, detected from the bytes only.
+//!
+//! [`decode_spool`] decides in one streaming pass and never holds the text:
+//! UTF-8 content is read in place; other encodings are transcoded once into
+//! a new spool (a temporary file when the input is one).
 
+use std::io::Read;
+
+use encoding_rs::{DecoderResult, Encoding};
+
+use super::spool::{Spool, SpoolError, SpoolWriter};
 use super::table::TableError;
+
+/// Chunk size of the decoding passes.
+const CHUNK: usize = 64 * 1024;
 
 /// Decodes CSV bytes to text.
 ///
@@ -35,9 +47,311 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, TableError> {
     }
 }
 
+/// UTF-8 text held in a spool, from byte `start` on (after a BOM).
+#[derive(Debug, Clone)]
+pub struct Utf8Spool {
+    /// The content.
+    pub spool: Spool,
+    /// Where the text starts.
+    pub start: u64,
+}
+
+/// Decodes a spool to UTF-8 text without holding the text, deciding the
+/// encoding exactly as [`decode_text`] does.
+///
+/// Valid UTF-8 (with or without BOM) is the input itself, from after the
+/// BOM. UTF-16 (BOM) and Windows-1252 are transcoded once into a new spool:
+/// a temporary file in the input's folder when the input is a file, bytes
+/// otherwise. Content that is empty or only whitespace is
+/// [`TableError::Empty`]; NUL bytes (or malformed UTF-16) are
+/// [`TableError::Binary`].
+pub fn decode_spool(input: &Spool) -> Result<Utf8Spool, TableError> {
+    if input.is_empty() {
+        return Err(TableError::Empty);
+    }
+    if let Some((enc, bom_len)) = Encoding::for_bom(input.head())
+        && enc != encoding_rs::UTF_8
+    {
+        // UTF-16: NUL bytes are expected in the input, not in the text.
+        return transcode(input, bom_len as u64, enc);
+    }
+    let start = if input.head().starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let scan = scan_utf8(input.reader_at(start), CHUNK).map_err(storage)?;
+    if scan.nul {
+        return Err(TableError::Binary);
+    }
+    if !scan.utf8 {
+        return transcode(input, start, encoding_rs::WINDOWS_1252);
+    }
+    if scan.blank {
+        return Err(TableError::Empty);
+    }
+    Ok(Utf8Spool {
+        spool: input.clone(),
+        start,
+    })
+}
+
+fn storage(e: impl std::fmt::Display) -> TableError {
+    TableError::Storage(e.to_string())
+}
+
+/// What one pass over bytes found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Scan {
+    /// A NUL byte (the pass stops there).
+    nul: bool,
+    /// The whole content is valid UTF-8.
+    utf8: bool,
+    /// Valid UTF-8 made of whitespace only (or nothing).
+    blank: bool,
+}
+
+/// Validates UTF-8 incrementally, `chunk` bytes at a time; a sequence cut
+/// by a chunk's end is carried over to the next chunk.
+fn scan_utf8(mut r: impl Read, chunk: usize) -> std::io::Result<Scan> {
+    let mut buf = vec![0u8; chunk + 4];
+    // Bytes of an incomplete sequence at the start of `buf`.
+    let mut carry = 0usize;
+    let mut scan = Scan {
+        nul: false,
+        utf8: true,
+        blank: true,
+    };
+    loop {
+        let n = match r.read(&mut buf[carry..carry + chunk]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            break;
+        }
+        if buf[carry..carry + n].contains(&0) {
+            scan.nul = true;
+            return Ok(scan);
+        }
+        if !scan.utf8 {
+            continue;
+        }
+        let data = &buf[..carry + n];
+        let (valid, rest) = match std::str::from_utf8(data) {
+            Ok(s) => (s, 0),
+            // Incomplete sequence at the end: wait for the next chunk.
+            Err(e) if e.error_len().is_none() => {
+                let (v, _) = data.split_at(e.valid_up_to());
+                // `v` was just validated.
+                (
+                    std::str::from_utf8(v).unwrap_or_default(),
+                    data.len() - v.len(),
+                )
+            }
+            Err(_) => {
+                scan.utf8 = false;
+                scan.blank = false;
+                carry = 0;
+                continue;
+            }
+        };
+        if scan.blank {
+            scan.blank = valid.chars().all(char::is_whitespace);
+        }
+        let from = data.len() - rest;
+        buf.copy_within(from..from + rest, 0);
+        carry = rest;
+    }
+    if scan.utf8 && carry > 0 {
+        // Cut at the very end: not UTF-8.
+        scan.utf8 = false;
+        scan.blank = false;
+    }
+    Ok(scan)
+}
+
+/// Transcodes `input` from byte `start` into a new UTF-8 spool (same place:
+/// file or memory). Malformed input, or a NUL in the text, is
+/// [`TableError::Binary`] (Windows-1252 maps every byte, so only UTF-16 can
+/// be malformed).
+fn transcode(input: &Spool, start: u64, enc: &'static Encoding) -> Result<Utf8Spool, TableError> {
+    let mut r = input.reader_at(start);
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let out_len = decoder
+        .max_utf8_buffer_length_without_replacement(CHUNK)
+        .unwrap_or(4 * CHUNK);
+    let mut out = vec![0u8; out_len];
+    let mut inbuf = vec![0u8; CHUNK];
+    let mut w = SpoolWriter::new(input.dir(), usize::MAX).map_err(|e| storage(&e))?;
+    let mut blank = true;
+    loop {
+        let n = match r.read(&mut inbuf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(storage(e)),
+        };
+        let last = n == 0;
+        let mut src = &inbuf[..n];
+        loop {
+            let (res, read, written) =
+                decoder.decode_to_utf8_without_replacement(src, &mut out, last);
+            let text = &out[..written];
+            if text.contains(&0) {
+                return Err(TableError::Binary);
+            }
+            if blank {
+                blank = std::str::from_utf8(text).is_ok_and(|s| s.chars().all(char::is_whitespace));
+            }
+            w.push(text).map_err(|e: SpoolError| storage(&e))?;
+            src = &src[read..];
+            match res {
+                DecoderResult::InputEmpty => break,
+                DecoderResult::OutputFull => {}
+                DecoderResult::Malformed(..) => return Err(TableError::Binary),
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    if blank {
+        return Err(TableError::Empty);
+    }
+    let spool = w.finish().map_err(|e| storage(&e))?;
+    Ok(Utf8Spool { spool, start: 0 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text_of(u: &Utf8Spool) -> String {
+        let mut s = String::new();
+        u.spool.reader_at(u.start).read_to_string(&mut s).unwrap();
+        s
+    }
+
+    /// Same answer as `decode_text`, from memory and from a file.
+    fn both_ways(bytes: &[u8]) -> Result<String, TableError> {
+        let dir = tempfile::tempdir().unwrap();
+        let in_memory = decode_spool(&Spool::from(bytes)).map(|u| {
+            assert!(!u.spool.is_file());
+            text_of(&u)
+        });
+        let file = Spool::from_reader(bytes, dir.path(), usize::MAX).unwrap();
+        let on_disk = decode_spool(&file).map(|u| {
+            assert!(u.spool.is_file());
+            assert_eq!(u.spool.dir(), Some(dir.path()));
+            text_of(&u)
+        });
+        assert_eq!(in_memory, on_disk);
+        in_memory
+    }
+
+    #[test]
+    fn streaming_agrees_with_decode_text() {
+        let mut utf16 = vec![0xFE, 0xFF];
+        for u in "Réf\tNom\n€".encode_utf16() {
+            utf16.extend_from_slice(&u.to_be_bytes());
+        }
+        let cases: [&[u8]; 9] = [
+            "é;b".as_bytes(),
+            b"\xEF\xBB\xBFR\xC3\xA9f",
+            b"R\xE9f;2011,04\x80",
+            b"C\x9Cur",
+            b"\xEF\xBB\xBFR\xE9f",
+            &utf16,
+            b"ab\0cd",
+            b"R\xE9f\0",
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0",
+        ];
+        for bytes in cases {
+            assert_eq!(both_ways(bytes), decode_text(bytes), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn utf8_is_read_in_place_after_the_bom() {
+        let s = Spool::from(b"\xEF\xBB\xBFa;b\n");
+        let u = decode_spool(&s).unwrap();
+        assert_eq!(u.start, 3);
+        assert_eq!(u.spool.sha256_hex(), s.sha256_hex());
+        assert_eq!(text_of(&u), "a;b\n");
+    }
+
+    #[test]
+    fn empty_blank_and_binary() {
+        assert_eq!(both_ways(b""), Err(TableError::Empty));
+        assert_eq!(both_ways(b" \r\n\n"), Err(TableError::Empty));
+        assert_eq!(both_ways(b"\xEF\xBB\xBF"), Err(TableError::Empty));
+        assert_eq!(both_ways(b"\xA0 "), Err(TableError::Empty));
+        assert_eq!(both_ways(b"\xFF\xFE\x20\x00"), Err(TableError::Empty));
+        // A NUL far from the start, after non-UTF-8 bytes.
+        let mut big = b"R\xE9f\n".repeat(50_000);
+        big.push(0);
+        assert_eq!(both_ways(&big), Err(TableError::Binary));
+        // Odd UTF-16 length: malformed.
+        assert_eq!(both_ways(b"\xFF\xFEa\x00b"), Err(TableError::Binary));
+    }
+
+    #[test]
+    fn utf8_sequences_cut_at_chunk_edges() {
+        // "é" (2 bytes), "€" (3 bytes), "𝄞" (4 bytes) at every offset
+        // against every small chunk size.
+        let text = "aé€b𝄞c,é\n".repeat(7);
+        for chunk in 1..=9 {
+            let scan = scan_utf8(text.as_bytes(), chunk).unwrap();
+            assert_eq!(
+                scan,
+                Scan {
+                    nul: false,
+                    utf8: true,
+                    blank: false
+                },
+                "chunk {chunk}"
+            );
+        }
+        // A 2-byte é straddling the edge of a 64 KiB chunk.
+        let mut bytes = vec![b'a'; CHUNK - 1];
+        bytes.extend_from_slice("é;x\n".as_bytes());
+        assert!(scan_utf8(&bytes[..], CHUNK).unwrap().utf8);
+        let dir = tempfile::tempdir().unwrap();
+        let file = Spool::from_reader(&bytes[..], dir.path(), usize::MAX).unwrap();
+        let u = decode_spool(&file).unwrap();
+        assert_eq!(u.spool.sha256_hex(), file.sha256_hex(), "read in place");
+        // Cut at the very end, or invalid after a valid chunk: not UTF-8.
+        assert!(!scan_utf8(&"abé".as_bytes()[..3], 2).unwrap().utf8);
+        let mut late = "é".repeat(100).into_bytes();
+        late.push(0xE9);
+        for chunk in [1, 2, 3, 64] {
+            let scan = scan_utf8(&late[..], chunk).unwrap();
+            assert!(!scan.utf8 && !scan.nul, "chunk {chunk}");
+        }
+        // Whitespace only across chunks (U+3000 is 3 bytes).
+        let ws = " \u{3000}\n\u{3000}".as_bytes();
+        for chunk in 1..=4 {
+            assert!(scan_utf8(ws, chunk).unwrap().blank);
+        }
+    }
+
+    #[test]
+    fn windows_1252_transcoded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        // Larger than a chunk, with non-ASCII bytes at the chunk edge.
+        let mut bytes = b"Nom;Montant\n".to_vec();
+        while bytes.len() < 3 * CHUNK {
+            bytes.extend_from_slice(b"C\x9Cur;2011,04\x80\n");
+        }
+        let file = Spool::from_reader(&bytes[..], dir.path(), usize::MAX).unwrap();
+        let u = decode_spool(&file).unwrap();
+        assert!(u.spool.is_file());
+        assert_eq!(u.start, 0);
+        assert_ne!(u.spool.sha256_hex(), file.sha256_hex());
+        assert_eq!(text_of(&u), decode_text(&bytes).unwrap());
+        assert!(text_of(&u).contains("Cœur;2011,04€"));
+    }
 
     #[test]
     fn utf8_with_and_without_bom() {

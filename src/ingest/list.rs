@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use super::spool::Spool;
 use super::table::{Cell, Row, Table, TableError, read_table};
 use super::{Limits, RowError};
 use crate::domain::{
@@ -119,11 +120,11 @@ pub struct ListFile {
     cols: Columns,
 }
 
-/// Reads a monthly list (CSV or XLSX) and checks the file as a whole:
-/// readable, header present, every required column present. Rows are
-/// checked by [`ListFile::validate`] / [`ListFile::rows`].
-pub fn read_list(bytes: &[u8], limits: &Limits) -> Result<ListFile, ListError> {
-    let table = read_table(bytes, limits)?;
+/// Reads a monthly list (CSV or XLSX; bytes or a [`Spool`]) and checks the
+/// file as a whole: readable, header present, every required column
+/// present. Rows are checked by [`ListFile::validate`] / [`ListFile::rows`].
+pub fn read_list(input: impl Into<Spool>, limits: &Limits) -> Result<ListFile, ListError> {
+    let table = read_table(input, limits)?;
     let missing: Vec<String> = REQUIRED_COLUMNS
         .iter()
         .filter(|c| !table.has_column(c))
@@ -588,7 +589,7 @@ mod tests {
 
     #[test]
     fn invalid_list() {
-        let list = read_list(&sample!("liste-invalide.csv"), &Limits::default()).unwrap();
+        let list = read_list(sample!("liste-invalide.csv"), &Limits::default()).unwrap();
         let Err(ListError::InvalidRows(errors)) = list.validate() else {
             panic!("liste-invalide.csv must be refused");
         };

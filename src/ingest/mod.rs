@@ -3,17 +3,28 @@
 //! [`read_table`] reads any CSV (comma, semicolon or tab; UTF-8, UTF-8 with
 //! BOM, Windows-1252) or XLSX file into a [`Table`] of text cells with
 //! normalised headers; [`read_list`] builds the monthly CDP list on top of it.
+//!
+//! Both read a [`Spool`]: bytes in memory, or an unnamed temporary file
+//! (what `POST /v1/lists` receives). From a file, nothing grows with the
+//! file's size for CSV: the upload, its age plaintext and (for
+//! Windows-1252 or UTF-16) its UTF-8 transcoding are temporary files read
+//! in streaming passes; memory holds the header, buffers of a few tens of
+//! KiB and one record at a time. For XLSX the archive is read from the file
+//! but the first sheet's non-blank cells (and calamine's shared strings)
+//! are held in memory.
 
 pub mod decode;
 pub mod list;
 pub mod returns;
+pub mod spool;
 pub mod table;
 pub mod xlsx;
 
 use serde::Serialize;
 
-pub use decode::decode_text;
+pub use decode::{Utf8Spool, decode_spool, decode_text};
 pub use list::{CdpRow, ListError, ListFile, read_list};
+pub use spool::{Spool, SpoolError, SpoolReader, SpoolWriter};
 pub use table::{Cell, Row, Rows, Table, TableError, read_table};
 
 /// Resource limits applied while reading an untrusted file.

@@ -1,11 +1,13 @@
 //! Generic table reader (CSV or XLSX), reused for the monthly list and the
 //! partners' returns.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, Read};
 
 use csv::StringRecord;
 
-use super::decode::decode_text;
+use super::decode::decode_spool;
+use super::spool::{Spool, SpoolReader};
 use super::xlsx;
 use super::{Limits, RowError};
 use crate::domain::header_key;
@@ -53,6 +55,10 @@ pub enum TableError {
         /// What went wrong.
         reason: String,
     },
+    /// The temporary file holding the content cannot be written or read
+    /// (the gateway's fault, not the file's).
+    #[error("the file could not be stored for reading: {0}")]
+    Storage(String),
 }
 
 /// One cell, as text.
@@ -81,14 +87,23 @@ pub enum Format {
 
 #[derive(Debug)]
 enum Body {
-    Csv { text: String, delimiter: u8 },
-    Xlsx { rows: Vec<(u64, Vec<(u32, Cell)>)> },
+    /// UTF-8 text in `spool` from byte `start` on.
+    Csv {
+        spool: Spool,
+        start: u64,
+        delimiter: u8,
+    },
+    Xlsx {
+        rows: Vec<(u64, Vec<(u32, Cell)>)>,
+    },
 }
 
 /// A table read from a file: the header and a way to iterate the rows.
 ///
-/// For CSV only the decoded text is kept and rows are parsed again at each
-/// iteration, one at a time.
+/// For CSV only the header is held in memory: the UTF-8 text stays in its
+/// [`Spool`] (the input itself, or its transcoding) and rows are parsed
+/// again at each iteration, one at a time, from a new reader. For XLSX the
+/// non-blank cells of the first sheet are held in memory.
 #[derive(Debug)]
 pub struct Table {
     headers: Vec<String>,
@@ -98,21 +113,21 @@ pub struct Table {
     row_count: usize,
 }
 
-/// Reads a CSV or XLSX file (detected from the bytes).
+/// Reads a CSV or XLSX file (detected from its first bytes): bytes
+/// (`&[u8]`, `&Vec<u8>`, `Vec<u8>`) or a [`Spool`].
 ///
 /// File-level checks happen here: encoding, header, duplicate columns,
-/// row count. Row-level problems (wrong number of fields, over-long cells)
-/// are reported while iterating [`Table::rows`].
-pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, TableError> {
-    if xlsx::is_xlsx(bytes) {
-        return read_xlsx(bytes, limits);
+/// row count (one streaming pass). Row-level problems (wrong number of
+/// fields, over-long cells) are reported while iterating [`Table::rows`].
+pub fn read_table(input: impl Into<Spool>, limits: &Limits) -> Result<Table, TableError> {
+    let input = input.into();
+    if xlsx::is_xlsx(input.head()) {
+        return read_xlsx(&input, limits);
     }
-    let text = decode_text(bytes)?;
-    if text.trim().is_empty() {
-        return Err(TableError::Empty);
-    }
-    let delimiter = detect_delimiter(&text);
-    let mut reader = csv_reader(&text, delimiter);
+    let text = decode_spool(&input)?;
+    let delimiter = detect_delimiter_in(text.spool.reader_at(text.start))
+        .map_err(|e| TableError::Storage(e.to_string()))?;
+    let mut reader = csv_reader(text.spool.reader_at(text.start), delimiter);
     let mut record = StringRecord::new();
     let header_read = reader.read_record(&mut record).map_err(csv_error)?;
     if !header_read {
@@ -135,14 +150,18 @@ pub fn read_table(bytes: &[u8], limits: &Limits) -> Result<Table, TableError> {
     Ok(Table {
         headers,
         index,
-        body: Body::Csv { text, delimiter },
+        body: Body::Csv {
+            spool: text.spool,
+            start: text.start,
+            delimiter,
+        },
         max_cell_chars: limits.max_cell_chars,
         row_count,
     })
 }
 
-fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Table, TableError> {
-    let mut sheet = xlsx::read_sheet(bytes, limits)?;
+fn read_xlsx(input: &Spool, limits: &Limits) -> Result<Table, TableError> {
+    let mut sheet = xlsx::read_sheet(input, limits)?;
     let header_cells = sheet.rows.remove(&0).unwrap_or_default();
     let width = header_cells
         .iter()
@@ -185,18 +204,19 @@ fn build_index(headers: &[String]) -> Result<HashMap<String, usize>, TableError>
     Ok(index)
 }
 
-fn csv_reader(text: &str, delimiter: u8) -> csv::Reader<&[u8]> {
+fn csv_reader<R: Read>(text: R, delimiter: u8) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(text.as_bytes())
+        .from_reader(text)
 }
 
 fn csv_error(e: csv::Error) -> TableError {
     let line = e.position().map_or(0, csv::Position::line);
     let reason = match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "invalid text encoding".to_owned(),
+        csv::ErrorKind::Io(e) => return TableError::Storage(e.to_string()),
         _ => "unreadable CSV".to_owned(),
     };
     TableError::Csv { line, reason }
@@ -204,26 +224,42 @@ fn csv_error(e: csv::Error) -> TableError {
 
 /// `;`, `,` or tab: whichever occurs most in the first line (outside
 /// quotes); `,` when none occurs.
+#[cfg(test)]
 fn detect_delimiter(text: &str) -> u8 {
+    detect_delimiter_in(text.as_bytes()).unwrap_or(b',')
+}
+
+/// [`detect_delimiter`] reading only up to the end of the first line (a
+/// line break inside quotes does not end it). The delimiters, quotes and
+/// line breaks are ASCII, so UTF-8 text is scanned as bytes.
+fn detect_delimiter_in(mut text: impl BufRead) -> std::io::Result<u8> {
     let (mut semi, mut comma, mut tab) = (0usize, 0usize, 0usize);
     let mut quoted = false;
-    for c in text.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '\n' | '\r' if !quoted => break,
-            ';' if !quoted => semi += 1,
-            ',' if !quoted => comma += 1,
-            '\t' if !quoted => tab += 1,
-            _ => {}
+    'scan: loop {
+        let buf = text.fill_buf()?;
+        if buf.is_empty() {
+            break;
         }
+        let n = buf.len();
+        for &b in buf {
+            match b {
+                b'"' => quoted = !quoted,
+                b'\n' | b'\r' if !quoted => break 'scan,
+                b';' if !quoted => semi += 1,
+                b',' if !quoted => comma += 1,
+                b'\t' if !quoted => tab += 1,
+                _ => {}
+            }
+        }
+        text.consume(n);
     }
-    if tab > semi && tab > comma {
+    Ok(if tab > semi && tab > comma {
         b'\t'
     } else if semi >= comma && semi > 0 {
         b';'
     } else {
         b','
-    }
+    })
 }
 
 impl Table {
@@ -272,16 +308,29 @@ impl Table {
     /// naming its line.
     pub fn rows(&self) -> Rows<'_> {
         let inner = match &self.body {
-            Body::Csv { text, delimiter } => {
-                let mut reader = csv_reader(text, *delimiter);
+            Body::Csv {
+                spool,
+                start,
+                delimiter,
+            } => {
+                let mut reader = csv_reader(LineCounter::new(spool.reader_at(*start)), *delimiter);
                 let mut record = StringRecord::new();
-                // The header was read successfully in `read_table`.
-                let ok = matches!(reader.read_record(&mut record), Ok(true));
+                // The header was read successfully in `read_table`: failing
+                // now is an I/O error, reported as a row error (never a
+                // silently empty table).
+                let reread = match reader.read_record(&mut record) {
+                    Ok(true) => None,
+                    _ => Some(RowError {
+                        line: 1,
+                        column: None,
+                        message: "the file could not be read again".to_owned(),
+                    }),
+                };
                 RowsInner::Csv {
-                    reader,
+                    reader: Box::new(reader),
                     record,
-                    lines: LineCounter::new(text),
-                    done: !ok,
+                    failed: reread,
+                    done: false,
                 }
             }
             Body::Xlsx { rows } => RowsInner::Xlsx { iter: rows.iter() },
@@ -347,9 +396,9 @@ impl Row<'_> {
 #[derive(Debug)]
 enum RowsInner<'t> {
     Csv {
-        reader: csv::Reader<&'t [u8]>,
+        reader: Box<csv::Reader<LineCounter<SpoolReader>>>,
         record: StringRecord,
-        lines: LineCounter<'t>,
+        failed: Option<RowError>,
         done: bool,
     },
     Xlsx {
@@ -358,41 +407,61 @@ enum RowsInner<'t> {
 }
 
 /// Maps byte offsets of CSV records to 1-based line numbers, counting
-/// incrementally (offsets only grow). The csv crate's own line numbers are
-/// wrong after CRLF and blank lines, and its record offsets may point at
-/// the previous line terminator, so those are skipped first.
-#[derive(Debug)]
-struct LineCounter<'t> {
-    text: &'t [u8],
-    pos: usize,
+/// incrementally (offsets only grow), on the stream the csv reader reads.
+/// The csv crate's own line numbers are wrong after CRLF and blank lines
+/// (its record positions point at the end of the previous record, before
+/// its line terminator and any blank lines), so the terminators after a
+/// record's position are skipped first.
+///
+/// Only the bytes read but not yet passed by a record start are kept: at
+/// most the csv reader's buffer plus one record.
+struct LineCounter<R> {
+    inner: R,
+    /// Bytes from offset `pos` to what was read.
+    window: VecDeque<u8>,
+    pos: u64,
     line: u64,
 }
 
-impl<'t> LineCounter<'t> {
-    fn new(text: &'t str) -> Self {
+impl<R> std::fmt::Debug for LineCounter<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the bytes: they are personal data.
+        f.debug_struct("LineCounter")
+            .field("pos", &self.pos)
+            .field("line", &self.line)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R> LineCounter<R> {
+    fn new(inner: R) -> Self {
         Self {
-            text: text.as_bytes(),
+            inner,
+            window: VecDeque::new(),
             pos: 0,
             line: 1,
         }
     }
 
     fn line_at(&mut self, byte: u64) -> u64 {
-        let mut start = usize::try_from(byte)
-            .unwrap_or(usize::MAX)
-            .min(self.text.len());
-        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
-            start += 1;
+        let skip = usize::try_from(byte.saturating_sub(self.pos)).unwrap_or(usize::MAX);
+        let mut i = skip.min(self.window.len());
+        while i < self.window.len() && matches!(self.window[i], b'\r' | b'\n') {
+            i += 1;
         }
-        if start > self.pos {
-            let newlines = self.text[self.pos..start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            self.line += newlines as u64;
-            self.pos = start;
-        }
+        let newlines = self.window.range(..i).filter(|&&b| b == b'\n').count();
+        self.line += newlines as u64;
+        self.window.drain(..i);
+        self.pos += i as u64;
         self.line
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.window.extend(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -413,11 +482,15 @@ impl<'t> Iterator for Rows<'t> {
             RowsInner::Csv {
                 reader,
                 record,
-                lines,
+                failed,
                 done,
             } => loop {
                 if *done {
                     return None;
+                }
+                if let Some(e) = failed.take() {
+                    *done = true;
+                    return Some(Err(e));
                 }
                 match reader.read_record(record) {
                     Ok(true) => {}
@@ -427,18 +500,20 @@ impl<'t> Iterator for Rows<'t> {
                     }
                     Err(e) => {
                         *done = true;
-                        let TableError::Csv { line, reason } = csv_error(e) else {
-                            return None;
+                        let line = e.position().map_or(0, csv::Position::line);
+                        let message = match csv_error(e) {
+                            TableError::Csv { reason, .. } => reason,
+                            _ => "the file could not be read again".to_owned(),
                         };
                         return Some(Err(RowError {
                             line,
                             column: None,
-                            message: reason,
+                            message,
                         }));
                     }
                 }
                 let start = record.position().map_or(0, |p| p.byte());
-                let line = lines.line_at(start);
+                let line = reader.get_mut().line_at(start);
                 if record.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
@@ -622,6 +697,74 @@ mod tests {
             Some("Bât. C\r\n3e étage\r\n12 rue X")
         );
         assert_eq!(rows[1].get("adresse"), Some("2; rue \"Y\""));
+    }
+
+    #[test]
+    fn line_numbers_from_a_file_across_buffer_edges() {
+        // Multi-line quoted records, CRLF, blank lines, over many csv
+        // buffers: the lines come from the stream, not from held text.
+        let mut text = String::from("ref;adresse;cp\r\n");
+        let mut line = 2u64;
+        let mut expected = Vec::new();
+        for i in 0..3_000u64 {
+            expected.push((line, format!("R{i}")));
+            match i % 4 {
+                0 => {
+                    text.push_str(&format!("R{i};\"Bât. {i}\r\nétage\r\n\r\nrue\";85100\r\n"));
+                    line += 4;
+                }
+                1 => {
+                    text.push_str(&format!("R{i};x;85000\n\n\n"));
+                    line += 3;
+                }
+                2 => {
+                    text.push_str(&format!("R{i};\"a\"\"b\nc\";85200\r\n\r\n"));
+                    line += 3;
+                }
+                _ => {
+                    text.push_str(&format!("R{i};{};85300\n", "é".repeat(i as usize % 700)));
+                    line += 1;
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = Spool::from_reader(text.as_bytes(), dir.path(), usize::MAX).unwrap();
+        for input in [file, Spool::from(text.as_bytes())] {
+            let t = read_table(&input, &Limits::default()).unwrap();
+            assert_eq!(t.row_count(), 3_000);
+            let got: Vec<(u64, String)> = t
+                .rows()
+                .map(|r| {
+                    let r = r.unwrap();
+                    (r.line(), r.get("ref").unwrap().to_owned())
+                })
+                .collect();
+            assert_eq!(got, expected);
+        }
+    }
+
+    #[test]
+    fn windows_1252_and_utf16_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cp1252 = b"R\xE9f;Montant\r\nC\x9Cur;12,5\x80\r\n";
+        let file = Spool::from_reader(&cp1252[..], dir.path(), usize::MAX).unwrap();
+        let t = read_table(&file, &Limits::default()).unwrap();
+        assert_eq!(t.headers(), ["Réf", "Montant"]);
+        let row = t.rows().next().unwrap().unwrap();
+        assert_eq!((row.line(), row.get("ref")), (2, Some("Cœur")));
+        assert_eq!(row.get("montant"), Some("12,5€"));
+
+        let mut utf16 = vec![0xFF, 0xFE];
+        for u in "Réf\tNom\r\nA\tÉlise\r\n".encode_utf16() {
+            utf16.extend_from_slice(&u.to_le_bytes());
+        }
+        let file = Spool::from_reader(&utf16[..], dir.path(), usize::MAX).unwrap();
+        let t = read_table(file, &Limits::default()).unwrap();
+        assert_eq!(t.format(), Format::Csv { delimiter: b'\t' });
+        let row = t.rows().next().unwrap().unwrap();
+        assert_eq!(row.get("nom"), Some("Élise"));
+        // No named file is left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! XLSX reading with a bounded decompression pass (zip-bomb defence).
 
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read};
+use std::io::Read;
 
 use calamine::{DataRef, Reader, Xlsx, open_workbook_from_rs};
 
 use super::Limits;
+use super::spool::Spool;
 use super::table::{Cell, TableError};
 
 /// Maximum number of parts (ZIP entries) in a workbook.
@@ -28,8 +29,8 @@ pub(crate) struct Sheet {
 
 /// Decompresses every entry through a bounded reader, summing the real
 /// decompressed sizes, and refuses archives that exceed the limits.
-pub fn check_archive(bytes: &[u8], limits: &Limits) -> Result<(), TableError> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+pub fn check_archive(input: &Spool, limits: &Limits) -> Result<(), TableError> {
+    let mut zip = zip::ZipArchive::new(input.reader())
         .map_err(|e| TableError::Xlsx(format!("not a readable XLSX archive ({e})")))?;
     if zip.len() > MAX_XLSX_ENTRIES {
         return Err(TableError::Xlsx(format!(
@@ -132,13 +133,16 @@ fn float_text(f: f64) -> String {
 
 /// Reads the first sheet of an XLSX workbook (after [`check_archive`]).
 ///
+/// The archive is read through the spool's reader (seeking in the
+/// temporary file, not copied to memory); calamine holds the shared strings
+/// in memory, and the non-blank cells read are kept in the [`Sheet`].
 /// Streams the cells (no dense range is allocated, so a sheet with a far
 /// away cell costs nothing), keeps only non-blank cells, and stops with
 /// [`TableError::TooManyRows`] as soon as there are more than
 /// `limits.max_rows` data rows.
-pub(crate) fn read_sheet(bytes: &[u8], limits: &Limits) -> Result<Sheet, TableError> {
-    check_archive(bytes, limits)?;
-    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
+pub(crate) fn read_sheet(input: &Spool, limits: &Limits) -> Result<Sheet, TableError> {
+    check_archive(input, limits)?;
+    let mut wb: Xlsx<_> = open_workbook_from_rs(input.reader())
         .map_err(|e| TableError::Xlsx(format!("not a readable XLSX workbook ({e})")))?;
     let first = wb
         .sheet_names()
@@ -186,7 +190,7 @@ pub(crate) fn read_sheet(bytes: &[u8], limits: &Limits) -> Result<Sheet, TableEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
+    use std::io::{Cursor, Write};
 
     fn zip_with(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -209,7 +213,7 @@ mod tests {
             ..Limits::default()
         };
         assert!(is_xlsx(&bomb));
-        let err = check_archive(&bomb, &limits).unwrap_err();
+        let err = check_archive(&Spool::from(&bomb), &limits).unwrap_err();
         assert!(matches!(err, TableError::XlsxTooLarge { limit } if limit == 1024 * 1024));
         assert!(matches!(
             super::super::read_table(&bomb, &limits),
@@ -223,7 +227,7 @@ mod tests {
         let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
         let z = zip_with(&entries);
         assert!(matches!(
-            check_archive(&z, &Limits::default()),
+            check_archive(&Spool::from(&z), &Limits::default()),
             Err(TableError::Xlsx(m)) if m.contains("parts")
         ));
     }
@@ -233,7 +237,7 @@ mod tests {
         let sst = br#"<?xml version="1.0"?><sst xmlns="x" count="1" uniqueCount="999999999999"><si><t>a</t></si></sst>"#;
         let z = zip_with(&[("xl/sharedStrings.xml", sst)]);
         assert!(matches!(
-            check_archive(&z, &Limits::default()),
+            check_archive(&Spool::from(&z), &Limits::default()),
             Err(TableError::Xlsx(m)) if m.contains("shared strings")
         ));
         assert_eq!(unique_count(b"<sst uniqueCount=\"12\">"), Some(12));
@@ -241,8 +245,27 @@ mod tests {
 
     #[test]
     fn garbage_zip_is_an_xlsx_error() {
-        let err = read_sheet(b"PK\x03\x04garbage", &Limits::default()).unwrap_err();
+        let err = read_sheet(&Spool::from(b"PK\x03\x04garbage"), &Limits::default()).unwrap_err();
         assert!(matches!(err, TableError::Xlsx(_)));
+    }
+
+    #[test]
+    fn workbook_read_from_a_file_spool() {
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/samples/liste-2026-11.xlsx"
+        ))
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = Spool::from_reader(&bytes[..], dir.path(), usize::MAX).unwrap();
+        let from_file = super::super::read_table(&file, &Limits::default()).unwrap();
+        let from_bytes = super::super::read_table(&bytes, &Limits::default()).unwrap();
+        assert_eq!(from_file.row_count(), 25);
+        assert_eq!(from_file.headers(), from_bytes.headers());
+        let cells = |t: &super::super::Table| -> Vec<Vec<Cell>> {
+            t.rows().map(|r| r.unwrap().cells().to_vec()).collect()
+        };
+        assert_eq!(cells(&from_file), cells(&from_bytes));
     }
 
     #[test]
