@@ -70,7 +70,7 @@ async fn every_answered_request_has_an_audit_entry(db: Db) {
         );
     }
     // The file produced for CAF: its fields, rows and households.
-    let produce = &json[0];
+    let produce = &json[1];
     assert_eq!(produce["partner"], "ddets");
     let fields: Vec<&str> = produce["fields"]
         .as_array()
@@ -89,7 +89,7 @@ async fn every_answered_request_has_an_audit_entry(db: Db) {
         objects.contains(&id) && objects.contains("to:caf"),
         "{objects}"
     );
-    let upload = &json[1];
+    let upload = &json[0];
     assert_eq!(upload["rows"], 25);
     assert!(
         upload["objects"]
@@ -100,6 +100,9 @@ async fn every_answered_request_has_an_audit_entry(db: Db) {
     assert_eq!(download["partner"], "caf");
     assert_eq!(download["rows"], 25);
     assert_eq!(download["subjects"], 25);
+    // The download's households are its production's, copied in the store.
+    assert_eq!(download["subjects_sha256"], produce["subjects_sha256"]);
+    assert_eq!(upload["subjects_sha256"], produce["subjects_sha256"]);
     assert_eq!(download["fields"], produce["fields"]);
     let refused = &json[4];
     assert_eq!(refused["partner"], "mdsf");
