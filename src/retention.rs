@@ -115,15 +115,20 @@ pub async fn run(app: &App, now_ms: i64) -> Result<RetentionReport, StoreError> 
             .bind(below)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM audit_subjects WHERE seq < $1")
-            .bind(below)
-            .execute(&mut *tx)
-            .await?;
         report.audit_entries = sqlx::query("DELETE FROM audit_log WHERE seq < $1")
             .bind(below)
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        // Sets are numbered by the entry they were first written for; a
+        // set still named by a kept entry (a later download) stays.
+        sqlx::query(
+            "DELETE FROM audit_subjects WHERE set_id < $1 AND set_id NOT IN \
+             (SELECT subjects_set FROM audit_log WHERE subjects_set IS NOT NULL)",
+        )
+        .bind(below)
+        .execute(&mut *tx)
+        .await?;
     }
 
     let mut rec = AuditRecord::new("retention.run", Outcome::Ok);

@@ -91,7 +91,7 @@ pub(super) struct CanonicalEntry<'a> {
     pub objects: &'a [String],
     pub fields: &'a [String],
     pub rows: Option<u64>,
-    pub subjects: usize,
+    pub subjects: u64,
     pub subjects_sha256: String,
     pub outcome: Outcome,
     pub reason: Option<&'a str>,
@@ -100,17 +100,6 @@ pub(super) struct CanonicalEntry<'a> {
     /// chain that names the first altered entry even when its own leaf
     /// hash was rewritten to match.
     pub prev: &'a str,
-}
-
-/// SHA-256 over the sorted subject references, one per line: commits the
-/// entry to its `audit_subjects` rows.
-pub(super) fn subjects_digest(sorted: &[String]) -> String {
-    let mut h = Sha256::new();
-    for s in sorted {
-        h.update(s.as_bytes());
-        h.update(b"\n");
-    }
-    hex::encode(h.finalize())
 }
 
 /// RFC 6962 §2.1 leaf hash: SHA-256(0x00 || entry).

@@ -1,17 +1,21 @@
 //! Appending to the log inside the caller's transaction.
 //!
-//! Small entries go through [`append`]. An entry about a whole list (tens
-//! of thousands of households) is written in three steps so that its
-//! subject references never sit in memory together: [`reserve`] its
-//! number, [`stage_subjects`] (or [`copy_subjects`]) chunk by chunk as the
-//! work goes, then [`write_reserved`], which counts and hashes the staged
-//! references in the database's order. Entries must be written in number
-//! order (each links to the previous one's leaf hash): nothing else is
-//! appended between a reservation and its writes.
+//! An entry's households are a *set* of subject references
+//! (`audit_subjects`, rows `(set_id, n, subject)` in the order they were
+//! written), named by the entry (`audit_log.subjects_set`) and committed in
+//! it by count and SHA-256 ([`SubjectsDigest`]). Small entries go through
+//! [`append`], which writes their own set. An entry about a whole list is
+//! written in steps so that its references never sit in memory together:
+//! [`reserve`] its number, [`stage_subjects`] chunk by chunk as the work
+//! goes while a [`SubjectsDigest`] follows them, then [`write_reserved`].
+//! Entries about the same households share one set: the production of a
+//! file holding the whole list and every download of that file name the
+//! upload's set ([`subjects_of`]). Entries must be written in number order
+//! (each links to the previous one's leaf hash): nothing else is appended
+//! between a reservation and its writes.
 
-use super::entry::{CanonicalEntry, subjects_digest};
+use super::entry::CanonicalEntry;
 use super::{AuditRecord, leaf_hash};
-use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
@@ -20,17 +24,71 @@ use sqlx::{AnyConnection, Row};
 #[error("cannot write the audit log: {0}")]
 pub struct AuditError(#[from] sqlx::Error);
 
-/// Appends `rec` and returns its sequence number. The number comes from a
-/// one-row counter updated in the same transaction, so numbers have no gaps
-/// even with several gateway instances (a rolled-back action takes its
-/// number back with it).
+/// The households an entry concerns: a stored set, its size and digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subjects {
+    /// The set's id (the number of the entry it was first written for).
+    pub set: i64,
+    /// References in the set.
+    pub count: u64,
+    /// [`SubjectsDigest`] of the set.
+    pub sha256: String,
+}
+
+/// SHA-256 over subject references in the set's order, one per line.
+#[derive(Debug, Clone, Default)]
+pub struct SubjectsDigest {
+    hash: Sha256,
+    count: u64,
+}
+
+impl SubjectsDigest {
+    /// An empty digest.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the next reference.
+    pub fn add(&mut self, subject: &str) {
+        self.hash.update(subject.as_bytes());
+        self.hash.update(b"\n");
+        self.count += 1;
+    }
+
+    /// References added so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The set's description, once all its references are added.
+    pub fn finish(self, set: i64) -> Subjects {
+        Subjects {
+            set,
+            count: self.count,
+            sha256: hex::encode(self.hash.finalize()),
+        }
+    }
+}
+
+/// Appends `rec` with its own set of `rec.subjects` (sorted, each once)
+/// and returns its sequence number. The number comes from a one-row
+/// counter updated in the same transaction, so numbers have no gaps even
+/// with several gateway instances (a rolled-back action takes its number
+/// back with it).
 pub async fn append(conn: &mut AnyConnection, rec: &AuditRecord) -> Result<i64, AuditError> {
     let seq = reserve(conn, 1).await?;
     let mut subjects = rec.subjects.clone();
     subjects.sort();
     subjects.dedup();
-    stage_subjects(conn, seq, &subjects).await?;
-    write(conn, seq, rec, subjects.len(), subjects_digest(&subjects)).await?;
+    let set = if subjects.is_empty() {
+        None
+    } else {
+        stage_subjects(conn, seq, 0, &subjects).await?;
+        let mut d = SubjectsDigest::new();
+        subjects.iter().for_each(|s| d.add(s));
+        Some(d.finish(seq))
+    };
+    write(conn, seq, rec, set.as_ref()).await?;
     Ok(seq)
 }
 
@@ -46,77 +104,78 @@ pub async fn reserve(conn: &mut AnyConnection, n: i64) -> Result<i64, AuditError
     Ok(row.try_get(0)?)
 }
 
-/// Records subject references for the reserved entry `seq` (duplicates
-/// are kept once).
+/// Writes references `first`, `first + 1`… of the set `set`.
 pub async fn stage_subjects(
     conn: &mut AnyConnection,
-    seq: i64,
+    set: i64,
+    first: i64,
     subjects: &[String],
 ) -> Result<(), AuditError> {
-    for chunk in subjects.chunks(crate::store::rows_per_insert(2)) {
-        let sql =
-            crate::store::multi_insert(conn, "audit_subjects", &["seq", "subject"], chunk.len())
-                + " ON CONFLICT DO NOTHING";
+    let mut n = first;
+    for chunk in subjects.chunks(crate::store::rows_per_insert(3)) {
+        let sql = crate::store::multi_insert(
+            conn,
+            "audit_subjects",
+            &["set_id", "n", "subject"],
+            chunk.len(),
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for s in chunk {
-            q = q.bind(seq).bind(s.clone());
+            q = q.bind(set).bind(n).bind(s.clone());
+            n += 1;
         }
         q.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-/// Gives the reserved entry `seq` the subject references of entry `from`
-/// (a download discloses the households of the file's production).
-pub async fn copy_subjects(
+/// The households of entry `seq`, for another entry about the same ones.
+pub async fn subjects_of(
     conn: &mut AnyConnection,
-    from: i64,
     seq: i64,
-) -> Result<(), AuditError> {
-    sqlx::query(
-        "INSERT INTO audit_subjects (seq, subject) SELECT $1, subject FROM audit_subjects WHERE seq = $2",
-    )
-    .bind(seq)
-    .bind(from)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+) -> Result<Option<Subjects>, AuditError> {
+    let Some(row) = sqlx::query("SELECT subjects_set, entry FROM audit_log WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(set) = row.try_get::<Option<i64>, _>(0)? else {
+        return Ok(None);
+    };
+    let entry: serde_json::Value =
+        serde_json::from_str(&row.try_get::<String, _>(1)?).unwrap_or_default();
+    Ok(Some(Subjects {
+        set,
+        count: entry["subjects"].as_u64().unwrap_or(0),
+        sha256: entry["subjects_sha256"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    }))
 }
 
-/// Writes the reserved entry `seq` with the subject references staged for
-/// it (`rec.subjects` is staged first). Their count and digest are read
-/// back in byte order (references are lowercase hex, ordered alike by
-/// every collation), one at a time.
+/// Writes the reserved entry `seq` naming the set `subjects` (already
+/// staged); `rec.subjects` is not used.
 pub async fn write_reserved(
     conn: &mut AnyConnection,
     seq: i64,
     rec: &AuditRecord,
+    subjects: Option<&Subjects>,
 ) -> Result<(), AuditError> {
-    stage_subjects(conn, seq, &rec.subjects).await?;
-    let (count, digest) = {
-        let mut rows =
-            sqlx::query("SELECT subject FROM audit_subjects WHERE seq = $1 ORDER BY subject")
-                .bind(seq)
-                .fetch(&mut *conn);
-        let mut h = Sha256::new();
-        let mut count = 0usize;
-        while let Some(row) = rows.try_next().await? {
-            let s: String = row.try_get(0)?;
-            h.update(s.as_bytes());
-            h.update(b"\n");
-            count += 1;
-        }
-        (count, hex::encode(h.finalize()))
-    };
-    write(conn, seq, rec, count, digest).await
+    debug_assert!(
+        rec.subjects.is_empty(),
+        "reserved entries name a staged set"
+    );
+    write(conn, seq, rec, subjects).await
 }
 
 async fn write(
     conn: &mut AnyConnection,
     seq: i64,
     rec: &AuditRecord,
-    subjects: usize,
-    subjects_sha256: String,
+    subjects: Option<&Subjects>,
 ) -> Result<(), AuditError> {
     let prev: String = sqlx::query("SELECT last_leaf FROM audit_head WHERE id = 1")
         .fetch_one(&mut *conn)
@@ -136,8 +195,11 @@ async fn write(
         objects: &rec.objects,
         fields: &rec.fields,
         rows: rec.rows,
-        subjects,
-        subjects_sha256,
+        subjects: subjects.map_or(0, |s| s.count),
+        subjects_sha256: subjects.map_or_else(
+            || SubjectsDigest::new().finish(0).sha256,
+            |s| s.sha256.clone(),
+        ),
         outcome: rec.outcome,
         reason: rec.reason.as_deref(),
         request_id: rec.request_id.as_deref(),
@@ -150,8 +212,8 @@ async fn write(
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "INSERT INTO audit_log (seq, at, partner, action, outcome, entry, leaf_hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audit_log (seq, at, partner, action, outcome, entry, leaf_hash, subjects_set) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(seq)
     .bind(at_ms)
@@ -160,6 +222,7 @@ async fn write(
     .bind(rec.outcome.as_str())
     .bind(json)
     .bind(leaf)
+    .bind(subjects.map(|s| s.set))
     .execute(&mut *conn)
     .await?;
     Ok(())

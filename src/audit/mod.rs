@@ -4,8 +4,8 @@
 //!
 //! An entry says who (partner, certificate fingerprint), when, what (action,
 //! route, object ids, names of the fields disclosed, row count), a keyed
-//! reference to each household concerned (kept in `audit_subjects`, with
-//! their count and SHA-256 committed in the entry) and the outcome — never
+//! reference to each household concerned (a set in `audit_subjects`, with
+//! its count and SHA-256 committed in the entry) and the outcome — never
 //! the personal data itself. Entries are numbered without gaps and each is
 //! stored with its RFC 6962 leaf hash, so the Merkle tree and signed
 //! checkpoints are computed over the stored rows as they are.
@@ -20,4 +20,7 @@ pub mod reporting;
 pub mod tlog;
 
 pub use entry::{AuditRecord, Outcome, leaf_hash};
-pub use log::{AuditError, append, copy_subjects, reserve, stage_subjects, write_reserved};
+pub use log::{
+    AuditError, Subjects, SubjectsDigest, append, reserve, stage_subjects, subjects_of,
+    write_reserved,
+};

@@ -116,7 +116,7 @@ pub async fn by_subject(
     let mut out = Vec::new();
     for s in subjects {
         let rows = sqlx::query(
-            "SELECT l.entry FROM audit_subjects s JOIN audit_log l ON l.seq = s.seq WHERE s.subject = $1 ORDER BY l.seq",
+            "SELECT entry FROM audit_log WHERE subjects_set IN (SELECT set_id FROM audit_subjects WHERE subject = $1) ORDER BY seq",
         )
         .bind(s.clone())
         .fetch_all(&mut *conn)

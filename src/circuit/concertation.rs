@@ -185,7 +185,7 @@ pub async fn open(
         tokens.push((e.token.clone(), c.case_id.clone()));
         agenda.push(e);
     }
-    crate::store::outbox::insert_tokens(&mut tx, &actor.partner.id, &tokens, at).await?;
+    crate::store::outbox::insert_tokens(&mut tx, &actor.partner.id, tokens, at).await?;
     let mut rec = actor.record("concertation.open", Outcome::Ok);
     rec.objects = vec![format!("concertation:{id}")];
     rec.fields = ["token", "nom", "prenom", "commune", "date_cdp"]
@@ -492,7 +492,7 @@ pub async fn alerts(
             "jours_restants": days_left(app, d, today),
         }));
     }
-    crate::store::outbox::insert_tokens(&mut tx, &actor.partner.id, &tokens, now_ms()).await?;
+    crate::store::outbox::insert_tokens(&mut tx, &actor.partner.id, tokens, now_ms()).await?;
     let mut rec = actor.record("alerts.read", Outcome::Ok);
     rec.fields = ["token", "date_cdp", "state", "referent"]
         .map(String::from)

@@ -5,10 +5,10 @@
 use super::routing::{self, Piece, Route};
 use super::{Actor, CircuitError};
 use crate::app::App;
-use crate::audit::{self, Outcome};
+use crate::audit::{self, Outcome, SubjectsDigest};
 use crate::config::{Partner, View, ViewRows};
 use crate::domain::Period;
-use crate::ingest::{self, CdpRow, ListFile};
+use crate::ingest::{self, ListFile};
 use crate::pseudo::household_identity;
 use crate::store::{Tx, lists};
 use crate::util::{new_id, now_ms};
@@ -50,21 +50,22 @@ pub async fn accept_list(
 ) -> Result<ListOutcome, CircuitError> {
     let sha256 = input.sha256_hex().to_owned();
     let limits = app.config.gateway.limits.clone();
-    // Parsing and validation are CPU work: off the async threads.
-    let (file, rows) = tokio::task::spawn_blocking(move || {
-        let file = ingest::read_list(
+    // Reading the header and counting the rows is CPU work: off the async
+    // threads. The rows are checked while they are stored (a bad row
+    // rolls everything back, with every error reported).
+    let file = tokio::task::spawn_blocking(move || {
+        ingest::read_list(
             input,
             &ingest::Limits {
                 max_rows: limits.max_rows,
                 max_cell_chars: limits.max_cell_chars,
                 max_xlsx_uncompressed_bytes: limits.max_xlsx_uncompressed_bytes,
             },
-        )?;
-        let rows = file.validate()?;
-        Ok::<_, ingest::ListError>((file, rows))
+        )
     })
     .await
-    .expect("the validation task does not panic")?;
+    .expect("the reading task does not panic")?;
+    let rows = file.row_count();
 
     let mut tx = app.store.begin().await?;
     if let Some(existing) = lists::by_sha256(&mut tx, &sha256).await? {
@@ -105,18 +106,27 @@ pub async fn accept_list(
     };
     lists::insert(&mut tx, &meta, at).await?;
     let columns = file.columns();
-    let routes =
-        store_and_route(app, &mut tx, file, &list_id, recipients, upload_seq + 1, at).await?;
+    let (routes, households) =
+        store_and_route(app, &mut tx, file, &list_id, recipients, upload_seq, at).await?;
 
     let mut rec = actor.record("list.upload", Outcome::Ok);
     rec.objects = vec![format!("list:{list_id}")];
     rec.fields = columns;
     rec.rows = Some(rows as u64);
-    lists::log_households(&mut tx, &list_id, upload_seq).await?;
-    audit::write_reserved(&mut tx, upload_seq, &rec).await?;
+    let households = households.finish(upload_seq);
+    lists::log_households(&mut tx, &list_id, households.set).await?;
+    audit::write_reserved(&mut tx, upload_seq, &rec, Some(&households)).await?;
     for route in routes {
         route
-            .emit(&mut tx, "enrichment", period, Some(&list_id), actor, at)
+            .emit(
+                &mut tx,
+                "enrichment",
+                period,
+                Some(&list_id),
+                Some(&households),
+                actor,
+                at,
+            )
             .await?;
     }
     tx.commit().await.map_err(crate::store::StoreError::from)?;
@@ -152,8 +162,10 @@ enum Batch {
 
 /// Second pass over the validated file: stores every case sealed and
 /// builds the files of the views sent on acceptance, returned finished but
-/// not yet emitted; their production entries are `first_seq`, `first_seq +
-/// 1`… in `recipients` order.
+/// not yet emitted, with the digest of the list's households in line order
+/// (the set [`lists::log_households`] writes). The upload's entry is
+/// `upload_seq`, the files' productions the next ones in `recipients`
+/// order.
 ///
 /// Two stages run side by side, joined by a bounded channel: a blocking
 /// thread types, pseudonymises and seals the rows and writes and encrypts
@@ -166,20 +178,20 @@ async fn store_and_route(
     file: ListFile,
     list_id: &str,
     recipients: Vec<Arc<Partner>>,
-    first_seq: i64,
+    upload_seq: i64,
     at: i64,
-) -> Result<Vec<Route>, CircuitError> {
+) -> Result<(Vec<Route>, SubjectsDigest), CircuitError> {
     let (batches, mut received) = tokio::sync::mpsc::channel::<Batch>(4);
     let producer = {
         let app = app.clone();
         let list_id = list_id.to_owned();
         tokio::task::spawn_blocking(move || {
-            prepare(&app, &file, &list_id, recipients, first_seq, batches)
+            prepare(&app, &file, &list_id, recipients, upload_seq + 1, batches)
         })
     };
     while let Some(batch) = received.recv().await {
         match batch {
-            Batch::Cases(cases) => lists::insert_cases(tx, list_id, &cases, at).await?,
+            Batch::Cases(cases) => lists::insert_cases(tx, list_id, cases, at).await?,
             Batch::Piece(piece) => routing::store_piece(tx, piece).await?,
         }
     }
@@ -187,7 +199,8 @@ async fn store_and_route(
 }
 
 /// The CPU stage of [`store_and_route`]: sends the sealed cases and the
-/// files' pieces chunk by chunk, returns the finished files.
+/// files' pieces chunk by chunk, returns the finished files and the
+/// households' digest.
 fn prepare(
     app: &App,
     file: &ListFile,
@@ -195,7 +208,7 @@ fn prepare(
     recipients: Vec<Arc<Partner>>,
     first_seq: i64,
     batches: tokio::sync::mpsc::Sender<Batch>,
-) -> Result<Vec<Route>, CircuitError> {
+) -> Result<(Vec<Route>, SubjectsDigest), CircuitError> {
     let policy = &app.config.policy;
     let view: &View = policy
         .view("enrichment")
@@ -203,15 +216,25 @@ fn prepare(
     let columns = view.columns();
     let mut routes = Vec::new();
     for (partner, seq) in recipients.into_iter().zip(first_seq..) {
-        routes.push(Route::reserved(partner, &columns, seq)?);
+        routes.push(Route::reserved(
+            partner,
+            &columns,
+            seq,
+            view.rows != ViewRows::Scope,
+        )?);
     }
     // Sends a batch; false when the database stage stopped on an error it
     // reports.
     let send = |batch: Batch| batches.blocking_send(batch).is_ok();
+    let mut households = SubjectsDigest::new();
     let mut cases = Vec::with_capacity(CHUNK);
     let version = app.pseudo.current_version();
-    for row in file.rows() {
-        let row: CdpRow = row.expect("validated in the first pass");
+    let mut checked = file.checked();
+    while let Some(row) = checked.next() {
+        if !checked.is_clean() {
+            // Nothing more is stored; the rest is read for its errors.
+            continue;
+        }
         // Ids in line order within a list: the store's indexes grow at
         // their end instead of at random places; the list id keeps them
         // unique.
@@ -222,7 +245,8 @@ fn prepare(
             row.code_postal.as_ref(),
         ));
         let subject = app.pseudo.subject_ref(&household);
-        let json = serde_json::to_vec(&row).expect("a row serialises");
+        households.add(&subject);
+        let json = row.to_compact_json();
         for route in &mut routes {
             if view.rows == ViewRows::Scope
                 && !crate::policy::in_scope(policy, &route.partner, &row)
@@ -245,23 +269,24 @@ fn prepare(
         if cases.len() == CHUNK {
             let full = std::mem::replace(&mut cases, Vec::with_capacity(CHUNK));
             if !send(Batch::Cases(full)) {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), households));
             }
             for route in &mut routes {
                 if !send(Batch::Piece(route.take())) {
-                    return Ok(Vec::new());
+                    return Ok((Vec::new(), households));
                 }
             }
         }
     }
+    checked.finish()?;
     if !cases.is_empty() && !send(Batch::Cases(cases)) {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), households));
     }
     for route in &mut routes {
         route.finish()?;
         if !send(Batch::Piece(route.take())) {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), households));
         }
     }
-    Ok(routes)
+    Ok((routes, households))
 }

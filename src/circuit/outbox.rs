@@ -48,13 +48,13 @@ pub async fn download(
     rec.objects = vec![format!("file:{file_id}"), format!("kind:{}", meta.kind)];
     rec.fields = meta.fields.split(',').map(String::from).collect();
     rec.rows = Some(meta.rows as u64);
-    // The households are those of the file's production entry, copied in
-    // the database.
+    // The households are those of the file's production: its entry's set.
+    let subjects = match meta.produce_seq {
+        Some(produced) => audit::subjects_of(&mut tx, produced).await?,
+        None => None,
+    };
     let seq = audit::reserve(&mut tx, 1).await?;
-    if let Some(produced) = meta.produce_seq {
-        audit::copy_subjects(&mut tx, produced, seq).await?;
-    }
-    audit::write_reserved(&mut tx, seq, &rec).await?;
+    audit::write_reserved(&mut tx, seq, &rec, subjects.as_ref()).await?;
     tx.commit().await?;
     Ok((meta, body))
 }

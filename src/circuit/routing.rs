@@ -6,7 +6,7 @@
 use super::cases::Case;
 use super::{Actor, CircuitError};
 use crate::app::App;
-use crate::audit::{self, Outcome};
+use crate::audit::{self, Outcome, Subjects, SubjectsDigest};
 use crate::config::{Partner, View, ViewRows};
 use crate::domain::Period;
 use crate::export::TableWriter;
@@ -37,7 +37,11 @@ pub struct Route {
     fields: Vec<String>,
     rows: usize,
     tokens: Vec<(String, String)>,
-    subjects: Vec<String>,
+    /// Households' references not yet taken (when the file has its own
+    /// set), how many were taken, and their digest.
+    subjects: Option<Vec<String>>,
+    subjects_taken: i64,
+    digest: SubjectsDigest,
     pieces: i64,
     size: i64,
     sha256: Sha256,
@@ -74,6 +78,7 @@ pub struct Piece {
     bytes: Vec<u8>,
     tokens: Vec<(String, String)>,
     subjects: Vec<String>,
+    first_subject: i64,
 }
 
 impl Route {
@@ -92,7 +97,9 @@ impl Route {
             keys: Default::default(),
             rows: 0,
             tokens: Vec::new(),
-            subjects: Vec::new(),
+            subjects: Some(Vec::new()),
+            subjects_taken: 0,
+            digest: SubjectsDigest::new(),
             pieces: 0,
             size: 0,
             sha256: Sha256::new(),
@@ -101,14 +108,20 @@ impl Route {
 
     /// Like [`Route::new`], for a file whose production entry is the
     /// reserved number `seq`, so that its pieces can be stored while it is
-    /// built (see [`audit::reserve`]).
+    /// built (see [`audit::reserve`]). A file that will hold every case of
+    /// a list (`whole_list`) names the list's set of households instead of
+    /// writing its own.
     pub fn reserved(
         partner: Arc<Partner>,
         columns: &[&str],
         seq: i64,
+        whole_list: bool,
     ) -> Result<Route, CircuitError> {
         let mut r = Route::new(partner, columns)?;
         r.seq = Some(seq);
+        if whole_list {
+            r.subjects = None;
+        }
         Ok(r)
     }
 
@@ -142,7 +155,10 @@ impl Route {
             .write_row(cells.iter().map(String::as_str))?;
         self.rows += 1;
         self.tokens.push((token, case_id.to_owned()));
-        self.subjects.push(subject.to_owned());
+        if let Some(subjects) = &mut self.subjects {
+            self.digest.add(subject);
+            subjects.push(subject.to_owned());
+        }
         Ok(())
     }
 
@@ -169,6 +185,13 @@ impl Route {
         if !bytes.is_empty() {
             self.pieces += 1;
         }
+        let subjects = self
+            .subjects
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let first_subject = self.subjects_taken;
+        self.subjects_taken += subjects.len() as i64;
         Piece {
             file_id: self.file_id.clone(),
             partner: self.partner.id.clone(),
@@ -176,19 +199,23 @@ impl Route {
             n,
             bytes,
             tokens: std::mem::take(&mut self.tokens),
-            subjects: std::mem::take(&mut self.subjects),
+            subjects,
+            first_subject,
         }
     }
 
     /// Stores the rest of the file and its metadata, and audits its
-    /// production (the reserved entry, or the next one); returns the file
-    /// id.
+    /// production (the reserved entry, or the next one) with its own set
+    /// of households or, for a file of a whole list, the list's
+    /// (`list_subjects`); returns the file id.
+    #[allow(clippy::too_many_arguments)]
     pub async fn emit(
         mut self,
         tx: &mut Tx,
         kind: &str,
         period: Period,
         list_id: Option<&str>,
+        list_subjects: Option<&Subjects>,
         actor: &Actor,
         at: i64,
     ) -> Result<String, CircuitError> {
@@ -234,7 +261,16 @@ impl Route {
         }
         rec.fields = self.fields;
         rec.rows = Some(rows as u64);
-        audit::write_reserved(tx, seq, &rec).await?;
+        let own;
+        let subjects = match &self.subjects {
+            Some(_) if self.digest.count() > 0 => {
+                own = self.digest.finish(seq);
+                Some(&own)
+            }
+            Some(_) => None,
+            None => list_subjects,
+        };
+        audit::write_reserved(tx, seq, &rec, subjects).await?;
         Ok(file_id)
     }
 }
@@ -245,12 +281,12 @@ pub async fn store_piece(tx: &mut Tx, piece: Piece) -> Result<(), CircuitError> 
     if !piece.bytes.is_empty() {
         outbox::insert_chunk(tx, &piece.file_id, piece.n, piece.bytes).await?;
     }
-    outbox::insert_tokens(tx, &piece.partner, &piece.tokens, now_ms()).await?;
+    outbox::insert_tokens(tx, &piece.partner, piece.tokens, now_ms()).await?;
     if !piece.subjects.is_empty() {
         let seq = piece
             .seq
             .expect("a piece with households belongs to a reserved entry");
-        audit::stage_subjects(tx, seq, &piece.subjects).await?;
+        audit::stage_subjects(tx, seq, piece.first_subject, &piece.subjects).await?;
     }
     Ok(())
 }
@@ -301,7 +337,7 @@ pub async fn route_cases(
         }
         let period = period.expect("rows imply a period");
         let list = list.filter(|l| !l.is_empty());
-        files.push(route.emit(tx, kind, period, list, actor, at).await?);
+        files.push(route.emit(tx, kind, period, list, None, actor, at).await?);
     }
     Ok(files)
 }

@@ -23,7 +23,7 @@ pub mod xlsx;
 use serde::Serialize;
 
 pub use decode::{Utf8Spool, decode_spool, decode_text};
-pub use list::{CdpRow, ListError, ListFile, read_list};
+pub use list::{CdpRow, Checked, ListError, ListFile, read_list};
 pub use spool::{Spool, SpoolError, SpoolReader, SpoolWriter};
 pub use table::{Cell, Row, Rows, Table, TableError, read_table};
 

@@ -118,29 +118,31 @@ const CASE_COLS: &[&str] = &[
     "key_version",
 ];
 
-/// Inserts cases in one statement (callers chunk: at most a few hundred).
+/// Inserts cases, a few hundred per statement.
 pub async fn insert_cases(
     conn: &mut AnyConnection,
     list_id: &str,
-    cases: &[NewCase],
+    cases: Vec<NewCase>,
     at_ms: i64,
 ) -> Result<(), sqlx::Error> {
     let per = super::rows_per_insert(CASE_COLS.len());
-    for chunk in cases.chunks(per) {
+    let mut cases = cases.into_iter().peekable();
+    while cases.peek().is_some() {
+        let chunk: Vec<NewCase> = cases.by_ref().take(per).collect();
         let sql = multi_insert(conn, "cases", CASE_COLS, chunk.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for c in chunk {
             q = q
-                .bind(c.case_id.clone())
+                .bind(c.case_id)
                 .bind(list_id.to_owned())
                 .bind(c.line)
-                .bind(c.household.clone())
-                .bind(c.subject.clone())
-                .bind(c.date_cdp.clone())
-                .bind(c.code_postal.clone())
-                .bind(c.bailleur_type.clone())
+                .bind(c.household)
+                .bind(c.subject)
+                .bind(c.date_cdp)
+                .bind(c.code_postal)
+                .bind(c.bailleur_type)
                 .bind("received")
-                .bind(c.sealed.clone())
+                .bind(c.sealed)
                 .bind(at_ms)
                 .bind(c.key_version);
         }
@@ -149,18 +151,36 @@ pub async fn insert_cases(
     Ok(())
 }
 
-/// Logs the households of a list's cases under the reserved audit entry
-/// `seq` (its upload), in the database: their references never pass
-/// through memory together.
+/// Writes the households of a list's cases, in line order, as the audit
+/// subject set `set` (its upload's), in the database: their references
+/// never pass through memory together. Its digest is the one
+/// `circuit::lists` computed over the same rows.
 pub async fn log_households(
     conn: &mut AnyConnection,
     list_id: &str,
-    seq: i64,
+    set: i64,
 ) -> Result<(), sqlx::Error> {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        // A list's case ids share a prefix (`cas_<list>_`): the primary
+        // key finds them in order (SQLite has no list index; bytewise
+        // comparison, '`' follows '_').
+        let hex = list_id.strip_prefix("lst_").unwrap_or(list_id);
+        sqlx::query(
+            "INSERT INTO audit_subjects (set_id, n, subject) SELECT $1, line, subject FROM cases \
+             WHERE case_id > $2 AND case_id < $3 AND list_id = $4",
+        )
+        .bind(set)
+        .bind(format!("cas_{hex}_"))
+        .bind(format!("cas_{hex}`"))
+        .bind(list_id.to_owned())
+        .execute(&mut *conn)
+        .await?;
+        return Ok(());
+    }
     sqlx::query(
-        "INSERT INTO audit_subjects (seq, subject) SELECT DISTINCT $1, subject FROM cases WHERE list_id = $2",
+        "INSERT INTO audit_subjects (set_id, n, subject) SELECT $1, line, subject FROM cases WHERE list_id = $2",
     )
-    .bind(seq)
+    .bind(set)
     .bind(list_id.to_owned())
     .execute(&mut *conn)
     .await?;

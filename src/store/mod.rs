@@ -13,6 +13,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, SqlSafeStr};
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A transaction on the store.
@@ -53,6 +54,17 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    _checkpoints: Option<Arc<Checkpoints>>,
+}
+
+/// The WAL checkpoint task, stopped with the last handle on the store.
+#[derive(Debug)]
+struct Checkpoints(tokio::task::JoinHandle<()>);
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn migrator(backend: Backend) -> Migrator {
@@ -142,6 +154,9 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(60))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
+                            sqlx::query("PRAGMA page_size = 8192")
+                                .execute(&mut *conn)
+                                .await?;
                             sqlx::query("PRAGMA busy_timeout = 60000")
                                 .execute(&mut *conn)
                                 .await?;
@@ -151,7 +166,18 @@ impl Store {
                             // A month's list is one transaction: a page
                             // cache that holds it avoids spilling to the
                             // WAL and reading pages back (64 MiB).
-                            sqlx::query("PRAGMA cache_size = -65536")
+                            sqlx::query("PRAGMA cache_size = -16384")
+                                .execute(&mut *conn)
+                                .await?;
+                            // Copying the WAL back into the database is
+                            // not done by the committing request (a
+                            // month's list would wait for it) but by the
+                            // background task of `Store::open`; the WAL
+                            // file is then cut back to 64 MiB.
+                            sqlx::query("PRAGMA wal_autocheckpoint = 0")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA journal_size_limit = 67108864")
                                 .execute(&mut *conn)
                                 .await?;
                             Ok(())
@@ -174,7 +200,13 @@ impl Store {
                 .await?;
         }
         migrator(backend).run(&pool).await?;
-        Ok(Store { pool, backend })
+        let checkpoints = (backend == Backend::Sqlite)
+            .then(|| Arc::new(Checkpoints(tokio::spawn(checkpoint_wal(pool.clone())))));
+        Ok(Store {
+            pool,
+            backend,
+            _checkpoints: checkpoints,
+        })
     }
 
     /// The backend in use.
@@ -209,6 +241,29 @@ impl Store {
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// SQLite: copies committed WAL frames into the database every two
+/// seconds, without blocking readers or writers (`PASSIVE`), until the
+/// pool closes or the store is dropped. The last connection to close checkpoints what remains.
+async fn checkpoint_wal(pool: AnyPool) {
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint failed; retried");
+        }
     }
 }
 

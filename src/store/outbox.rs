@@ -193,10 +193,13 @@ pub async fn ack(conn: &mut AnyConnection, file_id: &str, at_ms: i64) -> Result<
 pub async fn insert_tokens(
     conn: &mut AnyConnection,
     partner: &str,
-    tokens: &[(String, String)],
+    tokens: Vec<(String, String)>,
     at_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    for chunk in tokens.chunks(super::rows_per_insert(4)) {
+    let per = super::rows_per_insert(4);
+    let mut tokens = tokens.into_iter().peekable();
+    while tokens.peek().is_some() {
+        let chunk: Vec<(String, String)> = tokens.by_ref().take(per).collect();
         let sql = multi_insert(
             conn,
             "case_tokens",
@@ -206,9 +209,9 @@ pub async fn insert_tokens(
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (token, case_id) in chunk {
             q = q
-                .bind(token.clone())
+                .bind(token)
                 .bind(partner.to_owned())
-                .bind(case_id.clone())
+                .bind(case_id)
                 .bind(at_ms);
         }
         q.execute(&mut *conn).await?;

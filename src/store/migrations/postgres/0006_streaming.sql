@@ -1,10 +1,12 @@
 -- A month's list is stored and routed as a stream (memory does not grow
 -- with the list):
 -- * an outbox file's age ciphertext in chunks, written as it is encrypted;
--- * its households found through its production's audit entry
---   (`produce_seq`), whose subject references a download copies;
--- * audit subject references ordered by entry, so an entry's count and
---   digest are read back in order; still found by subject for the DPO;
+-- * audit subject references kept as sets, in the order they were
+--   written (an entry's count and digest are computed as they go): the
+--   upload of a list, the production of a file holding all of it and each
+--   download of that file name one set (`audit_log.subjects_set`) instead
+--   of each copying the list's households; the DPO still finds entries by
+--   subject. A file's production entry is `outbox.produce_seq`;
 -- * the unused file_cases gone.
 
 CREATE TABLE outbox_chunks (
@@ -21,8 +23,23 @@ UPDATE outbox SET produce_seq = (
 );
 ALTER TABLE outbox DROP COLUMN body, DROP COLUMN subjects;
 
-ALTER TABLE audit_subjects DROP CONSTRAINT audit_subjects_pkey;
-ALTER TABLE audit_subjects ADD PRIMARY KEY (seq, subject);
+CREATE TABLE audit_subject_sets (
+    set_id      BIGINT NOT NULL,
+    n           BIGINT NOT NULL,
+    subject     TEXT NOT NULL,
+    PRIMARY KEY (set_id, n)
+);
+INSERT INTO audit_subject_sets (set_id, n, subject)
+    SELECT seq, ROW_NUMBER() OVER (PARTITION BY seq ORDER BY subject COLLATE "C"), subject FROM audit_subjects;
+ALTER TABLE audit_log ADD COLUMN subjects_set BIGINT;
+ALTER TABLE audit_log DISABLE TRIGGER audit_log_guard;
+UPDATE audit_log SET subjects_set = seq WHERE seq IN (SELECT seq FROM audit_subjects);
+ALTER TABLE audit_log ENABLE TRIGGER audit_log_guard;
+DROP TABLE audit_subjects;
+ALTER TABLE audit_subject_sets RENAME TO audit_subjects;
 CREATE INDEX audit_subjects_subject ON audit_subjects (subject);
+CREATE INDEX audit_log_subjects_set ON audit_log (subjects_set);
+CREATE TRIGGER audit_subjects_no_truncate BEFORE TRUNCATE ON audit_subjects
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_no_truncate();
 
 DROP TABLE file_cases;
