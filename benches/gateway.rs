@@ -122,9 +122,14 @@ fn main() {
 async fn run() {
     let dir = tempfile::tempdir().unwrap();
     let config_path = setup(dir.path());
-    let list = generate_list(ROWS);
+    // `PASSERELLE_BENCH_ROWS` changes the size of part 1's list.
+    let rows: usize = std::env::var("PASSERELLE_BENCH_ROWS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(ROWS);
+    let list = generate_list(rows);
     println!(
-        "list: {ROWS} rows, {:.1} MB of CSV",
+        "list: {rows} rows, {:.1} MB of CSV",
         list.len() as f64 / 1e6
     );
 
@@ -217,7 +222,7 @@ async fn run() {
     let shown: Vec<String> = times.iter().map(|t| format!("{t:.2}")).collect();
     times.sort_by(f64::total_cmp);
     println!(
-        "accept_list in-process ({:?}): median {:.2} s over {RUNS} runs ({} s) — validate, pseudonymise, seal, store {ROWS} cases, build and encrypt CAF's file, audit",
+        "accept_list in-process ({:?}): median {:.2} s over {RUNS} runs ({} s) — validate, pseudonymise, seal, store {rows} cases, build and encrypt CAF's file, audit",
         app.store.backend(),
         times[RUNS / 2],
         shown.join(", ")

@@ -107,7 +107,9 @@ impl CdpRow {
 pub struct Checked<'a> {
     file: &'a ListFile,
     rows: super::Rows<'a>,
-    seen: HashMap<String, u64>,
+    /// First line of each `ref_cdp`, by a 128-bit digest of it (16 bytes
+    /// a row instead of the text; a collision would need 2^64 rows).
+    seen: HashMap<[u8; 16], u64>,
     errors: Vec<RowError>,
     count: usize,
 }
@@ -158,14 +160,15 @@ impl Iterator for Checked<'_> {
                 .map_or("", |c| c.text.as_str());
             let mut duplicate = None;
             if !reference.is_empty() {
-                if let Some(first) = self.seen.get(reference) {
+                let key = ref_key(reference);
+                if let Some(first) = self.seen.get(&key) {
                     duplicate = Some(RowError {
                         line: row.line(),
                         column: Some("ref_cdp".to_owned()),
                         message: format!("ref_cdp {reference} already appears on line {first}"),
                     });
                 } else {
-                    self.seen.insert(reference.to_owned(), row.line());
+                    self.seen.insert(key, row.line());
                 }
             }
             let parsed = self.file.parse_row(&row);
@@ -179,6 +182,14 @@ impl Iterator for Checked<'_> {
             }
         }
     }
+}
+
+fn ref_key(reference: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(reference.as_bytes());
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&d[..16]);
+    k
 }
 
 /// Why a monthly list is refused.

@@ -8,5 +8,6 @@ mod circuit;
 mod helpers;
 mod identity;
 mod lists;
+mod migration;
 mod openapi;
 mod outbox;

@@ -1,0 +1,116 @@
+//! A store written by the previous release opens under this one: migration
+//! 0006 moves outbox files into chunks, finds each file's production entry
+//! and turns per-entry subject rows into sets, on SQLite and PostgreSQL.
+
+use crate::both;
+use crate::helpers::{Db, postgres_url, repo};
+use passerelle::store::{Store, outbox};
+use sqlx::Row;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use std::borrow::Cow;
+
+const BEFORE: [(&str, &str); 5] = [
+    ("init", "0001_init.sql"),
+    ("circuit", "0002_circuit.sql"),
+    ("tlog", "0003_tlog.sql"),
+    ("key versions", "0004_key_versions.sql"),
+    ("outbox subjects", "0005_outbox_subjects.sql"),
+];
+
+async fn a_store_of_the_previous_release_is_migrated_whole(db: Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, folder) = match db {
+        Db::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display()),
+            "sqlite",
+        ),
+        Db::Postgres => match postgres_url().await {
+            Some(u) => (u, "postgres"),
+            None => return,
+        },
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let migrations = BEFORE
+        .iter()
+        .zip(1..)
+        .map(|((name, file), version)| {
+            let sql = std::fs::read_to_string(
+                repo().join("src/store/migrations").join(folder).join(file),
+            )
+            .unwrap();
+            Migration::new(
+                version,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(sql)),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+        .run(&pool)
+        .await
+        .unwrap();
+    let entry = r#"{"v":1,"seq":0,"action":"file.produce","objects":["file:fil_old","to:caf"],"subjects":2,"subjects_sha256":"d"}"#;
+    for sql in [
+        "INSERT INTO lists VALUES ('lst_old', '2026-01', 'ddets', 'h', 1, 'csv', 0)",
+        "INSERT INTO cases (case_id, list_id, line, household, subject, date_cdp, code_postal, bailleur_type, state, sealed, created_at) \
+         VALUES ('cas_old', 'lst_old', 2, 'hv1.x', 's1', '2026-01-02', '85100', 'prive', 'received', 'x', 0)",
+        "INSERT INTO case_tokens VALUES ('v1-tok', 'caf', 'cas_old', 0)",
+        "INSERT INTO audit_subjects (subject, seq) VALUES ('s2', 0), ('s1', 0)",
+        "UPDATE audit_head SET next_seq = 1 WHERE id = 1",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO outbox (file_id, partner, kind, period, list_id, rows, format, fields, size, sha256, body, created_at, subjects) \
+         VALUES ('fil_old', 'caf', 'enrichment', '2026-01', 'lst_old', 1, 'csv', 'token', 3, 'h', $1, 0, 's1')",
+    )
+    .bind(b"AGE".to_vec())
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO audit_log (seq, at, partner, action, outcome, entry, leaf_hash) VALUES (0, 0, 'ddets', 'file.produce', 'ok', $1, 'l')")
+        .bind(entry)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let store = Store::open(&url).await.unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    assert_eq!(outbox::body(&mut conn, "fil_old").await.unwrap(), b"AGE");
+    let meta = outbox::get(&mut conn, "fil_old").await.unwrap().unwrap();
+    assert_eq!(meta.produce_seq, Some(0));
+    let subjects = passerelle::audit::subjects_of(&mut conn, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((subjects.set, subjects.count), (0, 2));
+    let set: Vec<String> =
+        sqlx::query("SELECT subject FROM audit_subjects WHERE set_id = 0 ORDER BY n")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert_eq!(set, ["s1", "s2"], "sorted, as the entry's digest was");
+    let found = passerelle::audit::query::by_subject(&mut conn, &["s2".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let token: String = sqlx::query("SELECT case_id FROM case_tokens WHERE token = 'v1-tok'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(token, "cas_old");
+    drop(conn);
+    store.close().await;
+}
+both!(a_store_of_the_previous_release_is_migrated_whole);
