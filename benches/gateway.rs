@@ -273,6 +273,8 @@ async fn run() {
         .args(["--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(dir.path().join("data-hs"))
         .env("RUST_LOG", "error")
+        // As deploy/passerelle.service runs it.
+        .env("MALLOC_ARENA_MAX", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
