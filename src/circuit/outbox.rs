@@ -34,16 +34,12 @@ async fn owned(
     }
 }
 
-/// The file's ciphertext, for its owner; the download is audited with the
-/// fields and households it discloses.
-pub async fn download(
-    app: &App,
-    actor: &Actor,
-    file_id: &str,
-) -> Result<(FileMeta, Vec<u8>), CircuitError> {
+/// A file for its owner: its metadata, once the download is audited with
+/// the fields and households it discloses; the bytes then come from
+/// [`outbox::body_stream`], chunk by chunk.
+pub async fn download(app: &App, actor: &Actor, file_id: &str) -> Result<FileMeta, CircuitError> {
     let mut tx = app.store.begin().await?;
     let meta = owned(&mut tx, actor, file_id).await?;
-    let body = outbox::body(&mut tx, file_id).await?;
     let mut rec = actor.record("outbox.download", Outcome::Ok);
     rec.objects = vec![format!("file:{file_id}"), format!("kind:{}", meta.kind)];
     rec.fields = meta.fields.split(',').map(String::from).collect();
@@ -56,7 +52,7 @@ pub async fn download(
     let seq = audit::reserve(&mut tx, 1).await?;
     audit::write_reserved(&mut tx, seq, &rec, subjects.as_ref()).await?;
     tx.commit().await?;
-    Ok((meta, body))
+    Ok(meta)
 }
 
 /// Acknowledges a file (idempotent).

@@ -26,9 +26,14 @@ pub(super) async fn download(
     caller: Caller,
     Path(file_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (meta, body) = outbox::download(&st.app, &caller.0, &file_id).await?;
-    let mut resp = body.into_response();
+    let meta = outbox::download(&st.app, &caller.0, &file_id).await?;
+    // Streamed from the store chunk by chunk; a failure midway cuts the
+    // body short of its Content-Length, which every client notices (and
+    // age refuses a truncated file).
+    let chunks = crate::store::outbox::body_stream(st.app.store.pool().clone(), file_id);
+    let mut resp = axum::body::Body::from_stream(chunks).into_response();
     let h = resp.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size));
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/age"),

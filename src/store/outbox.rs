@@ -178,6 +178,29 @@ pub async fn body(conn: &mut AnyConnection, file_id: &str) -> Result<Vec<u8>, sq
     Ok(body)
 }
 
+/// A file's ciphertext as a stream of its chunks, read one at a time (so a
+/// download holds one chunk, not the file).
+pub fn body_stream(
+    pool: AnyPool,
+    file_id: String,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, sqlx::Error>> + Send + 'static {
+    futures_util::stream::try_unfold(0i64, move |n| {
+        let pool = pool.clone();
+        let file_id = file_id.clone();
+        async move {
+            let row = sqlx::query("SELECT bytes FROM outbox_chunks WHERE file_id = $1 AND n = $2")
+                .bind(file_id)
+                .bind(n)
+                .fetch_optional(&pool)
+                .await?;
+            match row {
+                Some(r) => Ok(Some((r.try_get::<Vec<u8>, _>(0)?, n + 1))),
+                None => Ok(None),
+            }
+        }
+    })
+}
+
 /// Marks a file acknowledged (idempotent).
 pub async fn ack(conn: &mut AnyConnection, file_id: &str, at_ms: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE outbox SET acked_at = $1 WHERE file_id = $2 AND acked_at IS NULL")

@@ -2,7 +2,9 @@
 //! partner sees, fetches and acknowledges its own files only.
 
 use crate::both;
-use crate::helpers::{Db, code, sample, sha256_hex, spawn_app, status_json};
+use crate::helpers::{
+    Db, code, csv_records, decrypt, list_csv, sample, sha256_hex, spawn_app, status_json,
+};
 
 async fn a_partner_never_sees_or_fetches_another_partners_file(db: Db) {
     let Some(app) = spawn_app(db).await else {
@@ -111,3 +113,55 @@ async fn the_download_is_age_and_matches_the_listed_sha256(db: Db) {
     app.stop().await;
 }
 both!(the_download_is_age_and_matches_the_listed_sha256);
+
+/// A list of a few thousand rows: CAF's file is written in several chunks
+/// while it is encrypted and streamed back chunk by chunk; it arrives
+/// whole, with the size and digest the listing announced, and the log
+/// names its households once for the upload, the file and the download.
+async fn a_large_file_is_stored_and_served_in_chunks(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let names: Vec<[String; 4]> = (0..2_500)
+        .map(|i| {
+            [
+                format!("CDP-L-{i:05}"),
+                format!("Nom{i}"),
+                "Prénom".to_owned(),
+                "85100".to_owned(),
+            ]
+        })
+        .collect();
+    let rows: Vec<[&str; 4]> = names
+        .iter()
+        .map(|[a, b, c, d]| [a.as_str(), b.as_str(), c.as_str(), d.as_str()])
+        .collect();
+    let (status, _) = app.push_list("2026-10", "text/csv", list_csv(&rows)).await;
+    assert_eq!(status, 201);
+    assert!(
+        app.count("SELECT COUNT(*) FROM outbox_chunks").await >= 3,
+        "CAF's file is stored in several chunks"
+    );
+    let caf = app.client("caf");
+    let files = caf.outbox().await.unwrap();
+    let resp = app
+        .get("caf", &format!("/v1/outbox/{}", files[0].file_id))
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-length"].to_str().unwrap(),
+        files[0].size.to_string()
+    );
+    let ct = resp.bytes().await.unwrap().to_vec();
+    assert_eq!(ct.len() as u64, files[0].size);
+    assert_eq!(sha256_hex(&ct), files[0].sha256);
+    let plain = decrypt(&ct, &app.identity("caf"));
+    let records = csv_records(&plain);
+    assert_eq!(records.len(), 2_501);
+    assert_eq!(records[2_500][1], "Nom2499");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_subjects").await,
+        2_500
+    );
+}
+both!(a_large_file_is_stored_and_served_in_chunks);
