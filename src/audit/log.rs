@@ -76,7 +76,14 @@ impl SubjectsDigest {
 /// with several gateway instances (a rolled-back action takes its number
 /// back with it).
 pub async fn append(conn: &mut AnyConnection, rec: &AuditRecord) -> Result<i64, AuditError> {
-    let seq = reserve(conn, 1).await?;
+    // One statement takes the number and the previous leaf hash.
+    let row = sqlx::query(
+        "UPDATE audit_head SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1, last_leaf",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let seq: i64 = row.try_get(0)?;
+    let prev: String = row.try_get(1)?;
     let mut subjects = rec.subjects.clone();
     subjects.sort();
     subjects.dedup();
@@ -88,7 +95,7 @@ pub async fn append(conn: &mut AnyConnection, rec: &AuditRecord) -> Result<i64, 
         subjects.iter().for_each(|s| d.add(s));
         Some(d.finish(seq))
     };
-    write(conn, seq, rec, set.as_ref()).await?;
+    write(conn, seq, rec, set.as_ref(), &prev).await?;
     Ok(seq)
 }
 
@@ -168,19 +175,21 @@ pub async fn write_reserved(
         rec.subjects.is_empty(),
         "reserved entries name a staged set"
     );
-    write(conn, seq, rec, subjects).await
+    let prev: String = sqlx::query("SELECT last_leaf FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    write(conn, seq, rec, subjects, &prev).await
 }
 
+/// Writes entry `seq`, linked to `prev`, the previous entry's leaf hash.
 async fn write(
     conn: &mut AnyConnection,
     seq: i64,
     rec: &AuditRecord,
     subjects: Option<&Subjects>,
+    prev: &str,
 ) -> Result<(), AuditError> {
-    let prev: String = sqlx::query("SELECT last_leaf FROM audit_head WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
     let now = time::OffsetDateTime::now_utc();
     let at_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let entry = CanonicalEntry {
@@ -203,7 +212,7 @@ async fn write(
         outcome: rec.outcome,
         reason: rec.reason.as_deref(),
         request_id: rec.request_id.as_deref(),
-        prev: &prev,
+        prev,
     };
     let json = serde_json::to_string(&entry).expect("the entry serialises");
     let leaf = hex::encode(leaf_hash(json.as_bytes()));
