@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use crate::ingest::spool::{Spool, SpoolError, SpoolWriter};
+use crate::ingest::spool::{CopyError, Spool, SpoolError, SpoolWriter};
 
 /// An envelope problem. Messages say what to do, never what was inside.
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +130,7 @@ pub fn open_spool(
 ) -> Result<Spool, EnvelopeError> {
     let dec = age::Decryptor::new_buffered(age::armor::ArmoredReader::new(input.reader()))
         .map_err(|e| EnvelopeError::Decrypt(e.to_string()))?;
-    let mut reader = dec
+    let reader = dec
         .decrypt(std::iter::once(identity as &dyn age::Identity))
         .map_err(|e| EnvelopeError::Decrypt(e.to_string()))?;
     let spool_error = |e: SpoolError| match e {
@@ -139,16 +139,10 @@ pub fn open_spool(
         other => EnvelopeError::Storage(std::io::Error::other(other.to_string())),
     };
     let mut out = SpoolWriter::new(Some(dir), limit).map_err(spool_error)?;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return Err(EnvelopeError::Damaged),
-        };
-        out.push(&buf[..n]).map_err(spool_error)?;
-    }
+    out.copy_from(reader).map_err(|e| match e {
+        CopyError::Read(_) => EnvelopeError::Damaged,
+        CopyError::Spool(e) => spool_error(e),
+    })?;
     out.finish().map_err(spool_error)
 }
 

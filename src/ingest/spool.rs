@@ -46,6 +46,15 @@ pub enum SpoolError {
     Io(#[from] io::Error),
 }
 
+/// Why [`SpoolWriter::copy_from`] stopped.
+#[derive(Debug)]
+pub enum CopyError {
+    /// Reading the source failed.
+    Read(io::Error),
+    /// Writing the spool failed (or went past its limit).
+    Spool(SpoolError),
+}
+
 #[derive(Clone)]
 enum Backing {
     Memory(Arc<[u8]>),
@@ -88,18 +97,12 @@ impl Spool {
 
     /// Copies `r` into a new temporary file in `dir`, refusing more than
     /// `limit` bytes ([`SpoolError::TooLarge`]).
-    pub fn from_reader(mut r: impl Read, dir: &Path, limit: usize) -> Result<Spool, SpoolError> {
+    pub fn from_reader(r: impl Read, dir: &Path, limit: usize) -> Result<Spool, SpoolError> {
         let mut w = SpoolWriter::new(Some(dir), limit)?;
-        let mut buf = vec![0u8; BUF];
-        loop {
-            let n = match r.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            };
-            w.push(&buf[..n])?;
-        }
+        w.copy_from(r).map_err(|e| match e {
+            CopyError::Read(e) => SpoolError::Io(e),
+            CopyError::Spool(e) => e,
+        })?;
         w.finish()
     }
 
@@ -173,18 +176,8 @@ impl Spool {
     pub fn sha256_hex(&self) -> &str {
         self.sha256.get_or_init(|| match &self.backing {
             Backing::Memory(b) => hex::encode(sha2::Sha256::digest(b)),
-            // Always set by `SpoolWriter::finish`; recomputed if not.
             Backing::File { .. } => {
-                let mut h = sha2::Sha256::new();
-                let mut r = self.reader();
-                let mut buf = vec![0u8; BUF];
-                while let Ok(n) = r.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    h.update(&buf[..n]);
-                }
-                hex::encode(h.finalize())
+                unreachable!("a file-backed spool is hashed by SpoolWriter::finish")
             }
         })
     }
@@ -337,6 +330,21 @@ impl SpoolWriter {
         }
         self.len = len;
         Ok(())
+    }
+
+    /// Appends everything `r` gives, telling a failure to read `r` from a
+    /// failure to write the spool.
+    pub fn copy_from(&mut self, mut r: impl Read) -> Result<(), CopyError> {
+        let mut buf = vec![0u8; BUF];
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(CopyError::Read(e)),
+            };
+            self.push(&buf[..n]).map_err(CopyError::Spool)?;
+        }
     }
 
     /// Bytes written so far.
