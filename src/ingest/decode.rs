@@ -14,39 +14,6 @@ use super::table::TableError;
 /// Chunk size of the decoding passes.
 const CHUNK: usize = 64 * 1024;
 
-/// Decodes CSV bytes to text.
-///
-/// A UTF-8 BOM is stripped; valid UTF-8 is used as is; a UTF-16 BOM selects
-/// UTF-16; anything else is decoded as Windows-1252 (French Excel's "CSV"
-/// export). Bytes containing NUL (binary files such as old `.xls`) are
-/// refused.
-pub fn decode_text(bytes: &[u8]) -> Result<String, TableError> {
-    if bytes.is_empty() {
-        return Err(TableError::Empty);
-    }
-    if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes)
-        && enc != encoding_rs::UTF_8
-    {
-        // UTF-16 ("Unicode text" export): NUL bytes are expected here.
-        let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        if had_errors || text.contains('\0') {
-            return Err(TableError::Binary);
-        }
-        return Ok(text.into_owned());
-    }
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if body.contains(&0) {
-        return Err(TableError::Binary);
-    }
-    match std::str::from_utf8(body) {
-        Ok(s) => Ok(s.to_owned()),
-        Err(_) => {
-            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(body);
-            Ok(text.into_owned())
-        }
-    }
-}
-
 /// UTF-8 text held in a spool, from byte `start` on (after a BOM).
 #[derive(Debug, Clone)]
 pub struct Utf8Spool {
@@ -56,8 +23,10 @@ pub struct Utf8Spool {
     pub start: u64,
 }
 
-/// Decodes a spool to UTF-8 text without holding the text, deciding the
-/// encoding exactly as [`decode_text`] does.
+/// Decodes a spool to UTF-8 text without holding the text, the encoding
+/// detected from the bytes only: a UTF-8 BOM is stripped, valid UTF-8 is
+/// used as is, a UTF-16 BOM selects UTF-16, anything else is Windows-1252
+/// (French Excel's "CSV" export).
 ///
 /// Valid UTF-8 (with or without BOM) is the input itself, from after the
 /// BOM. UTF-16 (BOM) and Windows-1252 are transcoded once into a new spool:
@@ -226,6 +195,40 @@ fn transcode(input: &Spool, start: u64, enc: &'static Encoding) -> Result<Utf8Sp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole-buffer decoding the streaming [`decode_spool`] must agree
+    /// with (the first release's, kept as the tests' reference).
+    ///
+    /// A UTF-8 BOM is stripped; valid UTF-8 is used as is; a UTF-16 BOM selects
+    /// UTF-16; anything else is decoded as Windows-1252 (French Excel's "CSV"
+    /// export). Bytes containing NUL (binary files such as old `.xls`) are
+    /// refused.
+    fn decode_text(bytes: &[u8]) -> Result<String, TableError> {
+        if bytes.is_empty() {
+            return Err(TableError::Empty);
+        }
+        if let Some((enc, bom_len)) = encoding_rs::Encoding::for_bom(bytes)
+            && enc != encoding_rs::UTF_8
+        {
+            // UTF-16 ("Unicode text" export): NUL bytes are expected here.
+            let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
+            if had_errors || text.contains('\0') {
+                return Err(TableError::Binary);
+            }
+            return Ok(text.into_owned());
+        }
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if body.contains(&0) {
+            return Err(TableError::Binary);
+        }
+        match std::str::from_utf8(body) {
+            Ok(s) => Ok(s.to_owned()),
+            Err(_) => {
+                let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(body);
+                Ok(text.into_owned())
+            }
+        }
+    }
 
     fn text_of(u: &Utf8Spool) -> String {
         let mut s = String::new();

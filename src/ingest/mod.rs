@@ -22,7 +22,7 @@ pub mod xlsx;
 
 use serde::Serialize;
 
-pub use decode::{Utf8Spool, decode_spool, decode_text};
+pub use decode::{Utf8Spool, decode_spool};
 pub use list::{CdpRow, Checked, ListError, ListFile, read_list};
 pub use spool::{Spool, SpoolError, SpoolReader, SpoolWriter};
 pub use table::{Cell, Row, Rows, Table, TableError, read_table};

@@ -165,19 +165,6 @@ pub async fn get(conn: &mut AnyConnection, file_id: &str) -> Result<Option<FileM
         .transpose()
 }
 
-/// A file's ciphertext.
-pub async fn body(conn: &mut AnyConnection, file_id: &str) -> Result<Vec<u8>, sqlx::Error> {
-    let rows = sqlx::query("SELECT bytes FROM outbox_chunks WHERE file_id = $1 ORDER BY n")
-        .bind(file_id.to_owned())
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut body = Vec::new();
-    for r in rows {
-        body.extend_from_slice(&r.try_get::<Vec<u8>, _>(0)?);
-    }
-    Ok(body)
-}
-
 /// A file's ciphertext as a stream of its chunks, read one at a time (so a
 /// download holds one chunk, not the file).
 pub fn body_stream(

@@ -83,7 +83,13 @@ async fn a_store_of_the_previous_release_is_migrated_whole(db: Db) {
 
     let store = Store::open(&url).await.unwrap();
     let mut conn = store.pool().acquire().await.unwrap();
-    assert_eq!(outbox::body(&mut conn, "fil_old").await.unwrap(), b"AGE");
+    let body: Vec<Vec<u8>> = futures_util::TryStreamExt::try_collect(outbox::body_stream(
+        store.pool().clone(),
+        "fil_old".into(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(body.concat(), b"AGE");
     let meta = outbox::get(&mut conn, "fil_old").await.unwrap().unwrap();
     assert_eq!(meta.produce_seq, Some(0));
     let subjects = passerelle::audit::subjects_of(&mut conn, 0)
