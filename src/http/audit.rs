@@ -15,6 +15,16 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use std::sync::Arc;
 
+/// A connection to the store for a read.
+async fn connection(st: &HttpState) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, ApiError> {
+    st.app
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal(&e))
+}
+
 fn tlog_err(e: tlog::TlogError) -> ApiError {
     match e {
         tlog::TlogError::Bad(m) => ApiError::bad_request(m),
@@ -56,13 +66,7 @@ pub(super) async fn consistency(
     q: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let mut conn = st
-        .app
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let mut conn = connection(&st).await?;
     let proof = tlog::consistency(&mut conn, q.from, q.to)
         .await
         .map_err(tlog_err)?;
@@ -86,13 +90,7 @@ pub(super) async fn inclusion(
     q: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let mut conn = st
-        .app
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let mut conn = connection(&st).await?;
     let (leaf, proof) = tlog::inclusion(&mut conn, q.index, q.size)
         .await
         .map_err(tlog_err)?;
@@ -111,13 +109,7 @@ pub(super) async fn list(
 ) -> Result<Response, ApiError> {
     caller.require(Role::Dpo)?;
     let Query(f) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let mut conn = st
-        .app
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    let mut conn = connection(&st).await?;
     let (entries, total) = audit::query::list(&mut conn, &f)
         .await
         .map_err(ApiError::bad_request)?;
