@@ -9,6 +9,7 @@ mod guard;
 mod lists;
 mod meta;
 mod outbox;
+mod schemas;
 mod server;
 
 pub use caller::{Caller, Peer};
@@ -49,6 +50,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(meta::healthz))
         .route("/v1/recipient", get(meta::recipient))
         .route("/v1/openapi.json", get(meta::openapi))
+        .route("/v1/schemas", get(schemas::index))
+        .route("/v1/schemas/{kind}", get(schemas::get))
         .route("/v1/lists", post(lists::upload).get(lists::index))
         .route("/v1/outbox", get(outbox::list))
         .route("/v1/outbox/{file_id}", get(outbox::download))
