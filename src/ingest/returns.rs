@@ -55,7 +55,8 @@ impl ReturnKind {
         }
     }
 
-    fn required(self) -> &'static [&'static str] {
+    /// The columns a file of this kind must have (docs/schemas checks them).
+    pub fn required(self) -> &'static [&'static str] {
         match self {
             ReturnKind::Enrichment => &[
                 "token",

@@ -11,3 +11,4 @@ mod lists;
 mod migration;
 mod openapi;
 mod outbox;
+mod schemas;
