@@ -2,6 +2,7 @@
 
 pub mod bailleur;
 pub mod date;
+pub mod followup;
 pub mod money;
 mod period;
 pub mod phone;
