@@ -112,7 +112,7 @@ pub async fn run(
     let mut enrichment: Vec<Vec<u8>> = Vec::new();
     for f in &files {
         let ct = caf.download(&f.file_id).await?;
-        let plain = crate::export::envelope::open(&ct, &identity, 1 << 30)
+        let plain = crate::ingest::envelope::open(&ct, &identity, 1 << 30)
             .map_err(|e| DemoError::Unexpected(e.to_string()))?;
         let text = String::from_utf8_lossy(&plain).into_owned();
         let header = text.lines().next().unwrap_or_default().to_owned();
@@ -269,7 +269,7 @@ async fn month(base: &str, certs: &Path, out: &mut impl std::io::Write) -> Resul
         let mut files = Vec::new();
         for f in c.outbox().await?.into_iter().filter(|f| f.kind == kind) {
             let plain =
-                crate::export::envelope::open(&c.download(&f.file_id).await?, &key, 1 << 30)
+                crate::ingest::envelope::open(&c.download(&f.file_id).await?, &key, 1 << 30)
                     .map_err(|e| DemoError::Unexpected(e.to_string()))?;
             files.push(table(&plain)?);
             c.ack(&f.file_id).await?;

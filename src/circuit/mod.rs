@@ -16,9 +16,10 @@ pub use actor::Actor;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CircuitError {
-    /// The list file is unreadable or holds bad rows.
+    /// A file (a list, a return) is refused: its envelope, its table or
+    /// its rows.
     #[error(transparent)]
-    List(#[from] crate::ingest::ListError),
+    File(#[from] crate::ingest::FileError),
     /// The same content was already received for another period.
     #[error("this content was already received as list {list_id} for period {period}")]
     OtherPeriod {
@@ -30,9 +31,6 @@ pub enum CircuitError {
     /// No such object for this caller.
     #[error("not found")]
     NotFound,
-    /// A return file is unreadable or holds bad rows.
-    #[error(transparent)]
-    Return(#[from] crate::ingest::returns::ReturnError),
     /// Rows name cases this partner may not act on.
     #[error("{message}")]
     NotYourCase {

@@ -10,8 +10,10 @@ use super::{Actor, CircuitError};
 use crate::app::App;
 use crate::audit::{self, Outcome};
 use crate::config::Role;
-use crate::ingest::returns::{CONTACT_EVENTS, ReturnKind, ReturnRow, read_return};
-use crate::util::{new_id, now_ms, sha256_hex};
+use crate::domain::followup::FollowupEvent;
+use crate::ingest::Spool;
+use crate::ingest::returns::{ReturnKind, ReturnRow, read_return};
+use crate::util::{new_id, now_ms};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -49,19 +51,21 @@ pub enum ReturnOutcome {
     Duplicate(ReturnReceipt),
 }
 
-/// Applies a return's plaintext.
+/// Applies a return's plaintext, spooled (the decrypted body, a temporary
+/// file; `Spool::from(bytes)` otherwise). Its rows are read from the spool
+/// off the async threads.
 pub async fn accept_return(
     app: &App,
     actor: &Actor,
     kind: ReturnKind,
-    plaintext: Vec<u8>,
+    plaintext: Spool,
 ) -> Result<ReturnOutcome, CircuitError> {
     let role = cases::role_for(kind);
     let limits = app.config.gateway.limits.clone();
-    let sha = sha256_hex(&plaintext);
+    let sha = plaintext.sha256_hex().to_owned();
     let parsed = tokio::task::spawn_blocking(move || {
         read_return(
-            &plaintext,
+            plaintext,
             kind,
             &crate::ingest::Limits {
                 max_rows: limits.max_rows,
@@ -144,7 +148,7 @@ pub async fn accept_return(
                         continue;
                     }
                     if let ReturnRow::Followup(f) = &row
-                        && f.evenement == "cloture"
+                        && f.evenement == FollowupEvent::Cloture
                     {
                         let st: String = sqlx::query("SELECT state FROM cases WHERE case_id = $1")
                             .bind(case_id.clone())
@@ -245,8 +249,8 @@ pub async fn accept_return(
                 .bind(case_id.clone())
                 .bind(actor.partner.id.clone())
                 .bind(f.date.to_string())
-                .bind(f.evenement.clone())
-                .bind(f.motif.clone())
+                .bind(f.evenement.as_str())
+                .bind(f.motif.map(|m| m.as_str()))
                 .bind(sealed)
                 .bind(return_id.clone())
                 .bind(at)
@@ -254,11 +258,9 @@ pub async fn accept_return(
                 .await?;
                 // `c` was read in this transaction after the file's earlier
                 // rows were applied: its state is current.
-                if f.evenement == "cloture" {
+                if f.evenement == FollowupEvent::Cloture {
                     cases::set_state(&mut tx, case_id, state::CLOSED).await?;
-                } else if CONTACT_EVENTS.contains(&f.evenement.as_str())
-                    && c.state == state::ATTRIBUTED
-                {
+                } else if f.evenement.is_contact() && c.state == state::ATTRIBUTED {
                     cases::set_state(&mut tx, case_id, state::CONTACTED).await?;
                 }
                 format!("event {} recorded", f.evenement)

@@ -125,14 +125,20 @@ vocabulary! {
 }
 
 impl FollowupEvent {
-    /// The household was reached (a successful call, a visit, a kept
-    /// appointment): what moves an attributed case to `contacted` and what
-    /// the statistics' first-contact delay counts.
+    /// The events that mean the household was reached (a successful call,
+    /// a visit, a kept appointment), for queries that select them by code.
+    pub const CONTACTS: &'static [FollowupEvent] = &[
+        FollowupEvent::AppelReussi,
+        FollowupEvent::Visite,
+        FollowupEvent::RdvHonore,
+    ];
+
+    /// The household was reached (one of [`FollowupEvent::CONTACTS`]):
+    /// what moves an attributed case to `contacted`, what the statistics'
+    /// first-contact delay counts and what the alerts' "not reached" list
+    /// looks for.
     pub fn is_contact(self) -> bool {
-        matches!(
-            self,
-            FollowupEvent::AppelReussi | FollowupEvent::Visite | FollowupEvent::RdvHonore
-        )
+        Self::CONTACTS.contains(&self)
     }
 
     /// A step of the eviction procedure in court (`assignation` to

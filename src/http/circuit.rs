@@ -5,11 +5,11 @@ use super::HttpState;
 use super::caller::Caller;
 use super::error::ApiError;
 use super::guard::Audited;
-use super::lists::{AGE, read_body};
+use super::lists::{open_file_body, read_body, spool_body};
 use crate::circuit::concertation::{self, DecisionRequest};
 use crate::circuit::returns::{ReturnOutcome, accept_return, get_return};
 use crate::config::Role;
-use crate::export::envelope;
+use crate::ingest::intake::Encryption;
 use crate::ingest::returns::ReturnKind;
 use axum::Json;
 use axum::body::Body;
@@ -46,23 +46,9 @@ pub(super) async fn post_return(
         })?
         .parse()
         .map_err(ApiError::bad_request)?;
-    let bytes = read_body(&st, body).await?;
-    if !envelope::looks_like_age(&bytes) || super::lists::media_type(&headers) != AGE {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!(
-                "returns must be age-encrypted to the gateway and sent as {AGE}: \
-                 age -r $(curl … /v1/recipient) -o return.age return.csv"
-            ),
-        ));
-    }
-    let plain = envelope::open(
-        &bytes,
-        &st.app.identity,
-        st.app.config.gateway.limits.max_body_bytes,
-    )
-    .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "undecryptable", e.to_string()))?;
+    let input = spool_body(&st, body).await?;
+    let media_type = super::lists::media_type(&headers);
+    let plain = open_file_body(&st, input, media_type, Encryption::Required).await?;
     let (status, receipt) = match accept_return(&st.app, &caller.0, kind, plain).await? {
         ReturnOutcome::Created(r) => (StatusCode::CREATED, r),
         ReturnOutcome::Duplicate(r) => (StatusCode::OK, r),

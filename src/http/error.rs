@@ -136,12 +136,13 @@ fn with_token_lines(mut err: ApiError, lines: Vec<(u64, String, String)>) -> Api
     err
 }
 
-impl From<crate::circuit::CircuitError> for ApiError {
-    fn from(e: crate::circuit::CircuitError) -> ApiError {
-        use crate::circuit::CircuitError as C;
-        use crate::ingest::{ListError, TableError};
+impl From<crate::ingest::FileError> for ApiError {
+    /// A refused file (a list or a return), from its envelope to its rows.
+    fn from(e: crate::ingest::FileError) -> ApiError {
+        use crate::ingest::envelope::OpenError;
+        use crate::ingest::{FileError as F, TableError};
         match e {
-            C::List(ListError::InvalidRows(rows)) => {
+            F::InvalidRows(rows) => {
                 let n = rows
                     .iter()
                     .map(|r| r.line)
@@ -165,7 +166,7 @@ impl From<crate::circuit::CircuitError> for ApiError {
                     .collect();
                 err
             }
-            C::List(ListError::MissingColumns(cols)) => {
+            F::MissingColumns(cols) => {
                 let mut err = ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "missing_columns",
@@ -184,29 +185,38 @@ impl From<crate::circuit::CircuitError> for ApiError {
                     .collect();
                 err
             }
-            C::List(ListError::Table(t @ TableError::Storage(_))) => ApiError::internal(&t),
-            C::List(ListError::Table(
-                t @ (TableError::TooManyRows { .. } | TableError::XlsxTooLarge { .. }),
-            )) => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("{t}; nothing was stored"),
-            ),
-            C::List(other) => ApiError::new(
+            F::Table(t @ TableError::Storage(_)) => ApiError::internal(&t),
+            F::Table(t @ (TableError::TooManyRows { .. } | TableError::XlsxTooLarge { .. })) => {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    format!("{t}; nothing was stored"),
+                )
+            }
+            F::Table(t) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unreadable_file",
-                format!("{other}; nothing was stored"),
+                format!("{t}; nothing was stored"),
             ),
+            F::NotEncrypted => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                e.to_string(),
+            ),
+            F::Envelope(o @ OpenError::Storage(_)) => ApiError::internal(&o),
+            F::NotAge | F::Envelope(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "undecryptable", e.to_string())
+            }
+        }
+    }
+}
+
+impl From<crate::circuit::CircuitError> for ApiError {
+    fn from(e: crate::circuit::CircuitError) -> ApiError {
+        use crate::circuit::CircuitError as C;
+        match e {
+            C::File(f) => f.into(),
             C::OtherPeriod { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
-            C::Return(crate::ingest::returns::ReturnError::InvalidRows(rows)) => {
-                C::List(ListError::InvalidRows(rows)).into()
-            }
-            C::Return(crate::ingest::returns::ReturnError::MissingColumns(cols)) => {
-                C::List(ListError::MissingColumns(cols)).into()
-            }
-            C::Return(crate::ingest::returns::ReturnError::Table(t)) => {
-                C::List(ListError::Table(t)).into()
-            }
             C::NotYourCase { message, lines } => with_token_lines(
                 ApiError::new(StatusCode::FORBIDDEN, "not_your_case", message),
                 lines,

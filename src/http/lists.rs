@@ -7,7 +7,7 @@ use super::guard::Audited;
 use crate::circuit::lists::{ListOutcome, accept_list};
 use crate::config::Role;
 use crate::domain::Period;
-use crate::export::envelope::{self, EnvelopeError};
+use crate::ingest::intake::{Encryption, open_body};
 use crate::ingest::{Spool, SpoolError};
 use axum::Json;
 use axum::body::Body;
@@ -49,7 +49,7 @@ fn too_large(limit: usize) -> ApiError {
 
 /// Streams a body into an unnamed temporary file of the spool folder, up
 /// to the configured limit (same answers as [`read_body`]).
-async fn spool_body(st: &HttpState, body: Body) -> Result<Spool, ApiError> {
+pub(super) async fn spool_body(st: &HttpState, body: Body) -> Result<Spool, ApiError> {
     let limit = st.app.config.gateway.limits.max_body_bytes;
     Spool::from_body(body, &st.app.spool_dir(), limit)
         .await
@@ -57,6 +57,30 @@ async fn spool_body(st: &HttpState, body: Body) -> Result<Spool, ApiError> {
             SpoolError::TooLarge { .. } | SpoolError::Cut => too_large(limit),
             other => ApiError::internal(&other),
         })
+}
+
+/// Opens a spooled file body (lists and returns alike): decrypts an age
+/// envelope into a temporary file, off the async threads.
+pub(super) async fn open_file_body(
+    st: &HttpState,
+    input: Spool,
+    media_type: String,
+    encryption: Encryption,
+) -> Result<Spool, ApiError> {
+    let app = st.app.clone();
+    tokio::task::spawn_blocking(move || {
+        open_body(
+            input,
+            &media_type,
+            encryption,
+            &app.identity,
+            app.config.gateway.limits.max_body_bytes,
+            &app.spool_dir(),
+        )
+    })
+    .await
+    .expect("the decryption task does not panic")
+    .map_err(ApiError::from)
 }
 
 /// The media type, without parameters.
@@ -92,32 +116,7 @@ pub(super) async fn upload(
         ));
     }
     let input = spool_body(&st, body).await?;
-    let plaintext = if envelope::looks_like_age(input.head()) {
-        let app = st.app.clone();
-        // Decryption is CPU and file work: off the async threads.
-        tokio::task::spawn_blocking(move || {
-            envelope::open_spool(
-                &input,
-                &app.identity,
-                app.config.gateway.limits.max_body_bytes,
-                &app.spool_dir(),
-            )
-        })
-        .await
-        .expect("the decryption task does not panic")
-        .map_err(|e| match e {
-            EnvelopeError::Storage(_) => ApiError::internal(&e),
-            e => ApiError::new(StatusCode::BAD_REQUEST, "undecryptable", e.to_string()),
-        })?
-    } else if mt == AGE {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "undecryptable",
-            "the body is declared application/age but is not an age file",
-        ));
-    } else {
-        input
-    };
+    let plaintext = open_file_body(&st, input, mt, Encryption::Optional).await?;
     let outcome = accept_list(&st.app, actor, period, plaintext).await?;
     let (status, receipt) = match outcome {
         ListOutcome::Created(r) => (StatusCode::CREATED, r),

@@ -9,7 +9,7 @@ use std::io::Read;
 use encoding_rs::{DecoderResult, Encoding};
 
 use super::spool::{Spool, SpoolError, SpoolWriter};
-use super::table::TableError;
+use super::types::TableError;
 
 /// Chunk size of the decoding passes.
 const CHUNK: usize = 64 * 1024;

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use super::check::{RowCheck, canonical, require_columns};
+use super::error::FileError;
 use super::spool::Spool;
-use super::table::{Cell, Row, Table, TableError, read_table};
-use super::{Limits, RowError};
-use crate::domain::{
-    BailleurType, Euros, Phone, PostalCode, excel_serial_to_date, header_key, parse_date,
-};
+use super::table::{Format, Row, Rows, Table, read_table};
+use super::types::{Cell, Limits, RowError};
+use crate::domain::{BailleurType, Euros, Phone, PostalCode, excel_serial_to_date, parse_date};
 
 /// Required columns, canonical names, in the contract's order.
 pub const REQUIRED_COLUMNS: [&str; 10] = [
@@ -28,6 +28,24 @@ pub const REQUIRED_COLUMNS: [&str; 10] = [
 
 /// Optional columns, canonical names.
 pub const OPTIONAL_COLUMNS: [&str; 4] = [
+    "telephone",
+    "courriel",
+    "loyer_mensuel",
+    "commissaire_justice",
+];
+
+/// Every column the reader knows, required then optional.
+const ALL_COLUMNS: [&str; 14] = [
+    "ref_cdp",
+    "date_cdp",
+    "nom",
+    "prenom",
+    "adresse",
+    "code_postal",
+    "commune",
+    "bailleur_type",
+    "bailleur_nom",
+    "montant_dette",
     "telephone",
     "courriel",
     "loyer_mensuel",
@@ -106,7 +124,7 @@ impl CdpRow {
 /// the bad ones are kept as errors for [`Checked::finish`].
 pub struct Checked<'a> {
     file: &'a ListFile,
-    rows: super::Rows<'a>,
+    rows: Rows<'a>,
     /// First line of each `ref_cdp`, by a 128-bit digest of it (16 bytes
     /// a row instead of the text; a collision would need 2^64 rows).
     seen: HashMap<[u8; 16], u64>,
@@ -131,12 +149,12 @@ impl Checked<'_> {
 
     /// After the last row: the number of rows, or every error sorted by
     /// line.
-    pub fn finish(mut self) -> Result<usize, ListError> {
+    pub fn finish(mut self) -> Result<usize, FileError> {
         if self.errors.is_empty() {
             Ok(self.count)
         } else {
             self.errors.sort_by_key(|e| e.line);
-            Err(ListError::InvalidRows(self.errors))
+            Err(FileError::InvalidRows(self.errors))
         }
     }
 }
@@ -192,31 +210,6 @@ fn ref_key(reference: &str) -> [u8; 16] {
     k
 }
 
-/// Why a monthly list is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ListError {
-    /// The file cannot be read as a table.
-    #[error(transparent)]
-    Table(#[from] TableError),
-    /// Required columns are absent (canonical names, contract order).
-    #[error("missing required columns: {}", .0.join(", "))]
-    MissingColumns(Vec<String>),
-    /// Some rows are invalid (all of them, sorted by line).
-    #[error("{}", invalid_rows_message(.0))]
-    InvalidRows(Vec<RowError>),
-}
-
-fn invalid_rows_message(errors: &[RowError]) -> String {
-    let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
-    lines.dedup();
-    match errors.first() {
-        None => "the file has invalid rows".to_owned(),
-        Some(first) if lines.len() == 1 => format!("1 invalid row ({first})"),
-        Some(first) => format!("{} invalid rows (first: {first})", lines.len()),
-    }
-}
-
 #[derive(Debug, Clone, Copy)]
 struct Columns {
     ref_cdp: usize,
@@ -245,16 +238,9 @@ pub struct ListFile {
 /// Reads a monthly list (CSV or XLSX; bytes or a [`Spool`]) and checks the
 /// file as a whole: readable, header present, every required column
 /// present. Rows are checked by [`ListFile::validate`] / [`ListFile::rows`].
-pub fn read_list(input: impl Into<Spool>, limits: &Limits) -> Result<ListFile, ListError> {
+pub fn read_list(input: impl Into<Spool>, limits: &Limits) -> Result<ListFile, FileError> {
     let table = read_table(input, limits)?;
-    let missing: Vec<String> = REQUIRED_COLUMNS
-        .iter()
-        .filter(|c| !table.has_column(c))
-        .map(|c| (*c).to_owned())
-        .collect();
-    if !missing.is_empty() {
-        return Err(ListError::MissingColumns(missing));
-    }
+    require_columns(&table, &REQUIRED_COLUMNS)?;
     let req = |c: &str| table.column_index(c).unwrap_or(usize::MAX);
     let cols = Columns {
         ref_cdp: req("ref_cdp"),
@@ -273,85 +259,6 @@ pub fn read_list(input: impl Into<Spool>, limits: &Limits) -> Result<ListFile, L
         commissaire_justice: table.column_index("commissaire_justice"),
     };
     Ok(ListFile { table, cols })
-}
-
-/// Collects the errors of one row.
-struct RowCheck<'r> {
-    row: &'r Row<'r>,
-    errors: Vec<RowError>,
-}
-
-impl RowCheck<'_> {
-    fn cell(&self, idx: usize) -> Option<&Cell> {
-        self.row.cell_at(idx).filter(|c| !c.text.is_empty())
-    }
-
-    fn fail(&mut self, column: &str, message: String) {
-        // Newtype messages ("must …", "is …") get the column name in front;
-        // messages starting with a quoted value are kept as they are.
-        let message = if message.starts_with("must ") || message.starts_with("is ") {
-            format!("{column} {message}")
-        } else {
-            message
-        };
-        self.errors.push(RowError {
-            line: self.row.line(),
-            column: Some(column.to_owned()),
-            message,
-        });
-    }
-
-    fn required_text(&mut self, column: &str, idx: usize) -> Option<String> {
-        match self.cell(idx) {
-            Some(c) => Some(c.text.clone()),
-            None => {
-                self.fail(column, format!("{column} is required"));
-                None
-            }
-        }
-    }
-
-    fn optional_text(&self, idx: Option<usize>) -> Option<String> {
-        idx.and_then(|i| self.cell(i)).map(|c| c.text.clone())
-    }
-
-    fn required<T>(
-        &mut self,
-        column: &str,
-        idx: usize,
-        parse: impl FnOnce(&Cell) -> Result<T, String>,
-    ) -> Option<T> {
-        let Some(cell) = self.cell(idx) else {
-            self.fail(column, format!("{column} is required"));
-            return None;
-        };
-        match parse(cell) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.fail(column, e);
-                None
-            }
-        }
-    }
-
-    /// `Ok(None)` when absent or empty; `Err(())` when present and invalid.
-    fn optional<T>(
-        &mut self,
-        column: &str,
-        idx: Option<usize>,
-        parse: impl FnOnce(&Cell) -> Result<T, String>,
-    ) -> Result<Option<T>, ()> {
-        let Some(cell) = idx.and_then(|i| self.cell(i)) else {
-            return Ok(None);
-        };
-        match parse(cell) {
-            Ok(v) => Ok(Some(v)),
-            Err(e) => {
-                self.fail(column, e);
-                Err(())
-            }
-        }
-    }
 }
 
 fn parse_date_cell(c: &Cell) -> Result<Date, String> {
@@ -413,8 +320,8 @@ impl ListFile {
     /// `csv` or `xlsx`.
     pub fn format_name(&self) -> &'static str {
         match self.table.format() {
-            crate::ingest::table::Format::Csv { .. } => "csv",
-            crate::ingest::table::Format::Xlsx => "xlsx",
+            Format::Csv { .. } => "csv",
+            Format::Xlsx => "xlsx",
         }
     }
 
@@ -452,7 +359,7 @@ impl ListFile {
     /// Checks every row: all the bad fields of every bad row, plus
     /// duplicate `ref_cdp` (reported on the later line, naming the first).
     /// Returns the number of rows, or every error sorted by line.
-    pub fn validate(&self) -> Result<usize, ListError> {
+    pub fn validate(&self) -> Result<usize, FileError> {
         let mut checked = self.checked();
         checked.by_ref().for_each(drop);
         checked.finish()
@@ -472,48 +379,30 @@ impl ListFile {
         }
     }
 
-    /// Renames a table-level column label (header as written) to its
-    /// canonical name when it is a known column.
-    fn canonical(&self, mut e: RowError) -> RowError {
-        if let Some(label) = e.column.take() {
-            let key = header_key(&label);
-            let name = REQUIRED_COLUMNS
-                .iter()
-                .chain(OPTIONAL_COLUMNS.iter())
-                .find(|c| header_key(c) == key);
-            match name {
-                Some(name) => {
-                    e.message = e.message.replacen(&label, name, 1);
-                    e.column = Some((*name).to_owned());
-                }
-                None => e.column = Some(label),
-            }
-        }
-        e
+    /// A table-level row error, with the list's canonical column name.
+    fn canonical(&self, e: RowError) -> RowError {
+        canonical(e, &ALL_COLUMNS)
     }
 
     fn parse_row(&self, row: &Row<'_>) -> Result<CdpRow, Vec<RowError>> {
         let c = &self.cols;
-        let mut ck = RowCheck {
-            row,
-            errors: Vec::new(),
-        };
-        let ref_cdp = ck.required_text("ref_cdp", c.ref_cdp);
-        let date_cdp = ck.required("date_cdp", c.date_cdp, parse_date_cell);
-        let nom = ck.required_text("nom", c.nom);
-        let prenom = ck.required_text("prenom", c.prenom);
-        let adresse = ck.required_text("adresse", c.adresse);
-        let code_postal = ck.required("code_postal", c.code_postal, parse_postal_cell);
-        let commune = ck.required_text("commune", c.commune);
+        let mut ck = RowCheck::new(row);
+        let ref_cdp = ck.required_text("ref_cdp", Some(c.ref_cdp));
+        let date_cdp = ck.required("date_cdp", Some(c.date_cdp), parse_date_cell);
+        let nom = ck.required_text("nom", Some(c.nom));
+        let prenom = ck.required_text("prenom", Some(c.prenom));
+        let adresse = ck.required_text("adresse", Some(c.adresse));
+        let code_postal = ck.required("code_postal", Some(c.code_postal), parse_postal_cell);
+        let commune = ck.required_text("commune", Some(c.commune));
         let telephone = ck.optional("telephone", c.telephone, parse_phone_cell);
         let courriel = ck.optional("courriel", c.courriel, parse_email_cell);
-        let bailleur_type = ck.required("bailleur_type", c.bailleur_type, |x| {
+        let bailleur_type = ck.required("bailleur_type", Some(c.bailleur_type), |x| {
             BailleurType::parse(&x.text)
         });
-        let bailleur_nom = ck.required_text("bailleur_nom", c.bailleur_nom);
-        let montant_dette = ck.required("montant_dette", c.montant_dette, parse_euros_cell);
+        let bailleur_nom = ck.required_text("bailleur_nom", Some(c.bailleur_nom));
+        let montant_dette = ck.required("montant_dette", Some(c.montant_dette), parse_euros_cell);
         let loyer_mensuel = ck.optional("loyer_mensuel", c.loyer_mensuel, parse_euros_cell);
-        let commissaire_justice = ck.optional_text(c.commissaire_justice);
+        let commissaire_justice = ck.text(c.commissaire_justice);
         match (
             ref_cdp,
             date_cdp,
@@ -543,7 +432,7 @@ impl ListFile {
                 Some(bailleur_nom),
                 Some(montant_dette),
                 Ok(loyer_mensuel),
-            ) if ck.errors.is_empty() => Ok(CdpRow {
+            ) if ck.is_clean() => Ok(CdpRow {
                 line: row.line(),
                 ref_cdp,
                 date_cdp,
@@ -560,13 +449,14 @@ impl ListFile {
                 loyer_mensuel,
                 commissaire_justice,
             }),
-            _ => Err(ck.errors),
+            _ => Err(ck.into_errors()),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::TableError;
     use super::*;
     use time::macros::date;
 
@@ -614,10 +504,7 @@ mod tests {
     fn excel_fr_csv() {
         let bytes = sample!("liste-2026-10-excel-fr.csv");
         let list = read_list(&bytes, &Limits::default()).unwrap();
-        assert_eq!(
-            list.table().format(),
-            super::super::table::Format::Csv { delimiter: b';' }
-        );
+        assert_eq!(list.table().format(), Format::Csv { delimiter: b';' });
         let rows = all_rows(&bytes);
         assert_eq!(rows.len(), 25);
         let r = &rows[0];
@@ -666,7 +553,7 @@ mod tests {
     fn xlsx_sample() {
         let bytes = sample!("liste-2026-11.xlsx");
         let list = read_list(&bytes, &Limits::default()).unwrap();
-        assert_eq!(list.table().format(), super::super::table::Format::Xlsx);
+        assert_eq!(list.table().format(), Format::Xlsx);
         let rows = all_rows(&bytes);
         assert_eq!(rows.len(), 25);
         let r = &rows[0];
@@ -693,7 +580,7 @@ mod tests {
     #[test]
     fn invalid_list() {
         let list = read_list(sample!("liste-invalide.csv"), &Limits::default()).unwrap();
-        let Err(ListError::InvalidRows(errors)) = list.validate() else {
+        let Err(FileError::InvalidRows(errors)) = list.validate() else {
             panic!("liste-invalide.csv must be refused");
         };
         let got: Vec<(u64, &str, &str)> = errors
@@ -725,7 +612,7 @@ mod tests {
                 assert!(!e.message.contains(secret), "{secret} leaked in {e:?}");
             }
         }
-        let msg = ListError::InvalidRows(errors).to_string();
+        let msg = FileError::InvalidRows(errors).to_string();
         assert_eq!(
             msg,
             "6 invalid rows (first: line 2: 31/02/2026 is not a date)"
@@ -752,7 +639,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err,
-            ListError::MissingColumns(
+            FileError::MissingColumns(
                 [
                     "ref_cdp",
                     "date_cdp",
@@ -770,7 +657,7 @@ mod tests {
             "missing required columns: ref_cdp, date_cdp, code_postal, bailleur_type, bailleur_nom, montant_dette"
         );
         let err = read_list(b"", &Limits::default()).unwrap_err();
-        assert_eq!(err, ListError::Table(TableError::Empty));
+        assert_eq!(err, FileError::Table(TableError::Empty));
         assert_eq!(err.to_string(), "the file is empty");
     }
 
@@ -781,7 +668,7 @@ mod tests {
         let list = read_list(text.as_bytes(), &Limits::default()).unwrap();
         match list.validate() {
             Ok(_) => Vec::new(),
-            Err(ListError::InvalidRows(e)) => e,
+            Err(FileError::InvalidRows(e)) => e,
             Err(e) => panic!("{e}"),
         }
     }
@@ -816,7 +703,7 @@ mod tests {
         )
         .replace("adresse;", "Adresse ;");
         let list = read_list(text.as_bytes(), &limits).unwrap();
-        let Err(ListError::InvalidRows(e)) = list.validate() else {
+        let Err(FileError::InvalidRows(e)) = list.validate() else {
             panic!()
         };
         assert_eq!(e.len(), 1);
@@ -889,8 +776,18 @@ mod tests {
         };
         assert_eq!(
             read_list(&bytes, &limits).unwrap_err(),
-            ListError::Table(TableError::TooManyRows { max: 1 })
+            FileError::Table(TableError::TooManyRows { max: 1 })
         );
+    }
+
+    #[test]
+    fn all_columns_are_the_required_then_the_optional() {
+        let both: Vec<&str> = REQUIRED_COLUMNS
+            .iter()
+            .chain(OPTIONAL_COLUMNS.iter())
+            .copied()
+            .collect();
+        assert_eq!(both, ALL_COLUMNS);
     }
 
     #[test]

@@ -1,13 +1,21 @@
 //! Partners' returns (CONTRACT.md "Returns"): enrichment (CAF), referent
-//! (concertation members), followup (referents). Same table rules as the
-//! list; every bad row is reported at once.
+//! (concertation members), followup (referents). Same table rules, same
+//! row checker and same errors as the list; every bad row is reported at
+//! once. Read from a [`Spool`] (the decrypted body, a temporary file) one
+//! row at a time.
 
-use super::table::{Row, read_table};
-use super::{Limits, RowError};
-use crate::domain::parse_date;
-use serde::{Deserialize, Serialize};
 use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
 use time::Date;
+
+use super::check::{RowCheck, canonical, require_columns};
+use super::error::FileError;
+use super::spool::Spool;
+use super::table::{Row, Table, read_table};
+use super::types::{Cell, Limits, RowError};
+use crate::domain::followup::{ClosingMotif, FollowupEvent};
+use crate::domain::parse_date;
 
 /// The kind of a return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,54 +112,15 @@ pub struct ReferentAnswer {
     pub nom_referent: Option<String>,
 }
 
-/// Follow-up events (CONTRACT.md).
-pub const EVENTS: &[&str] = &[
-    "appel_reussi",
-    "appel_sans_reponse",
-    "courrier_envoye",
-    "visite",
-    "rdv_fixe",
-    "rdv_honore",
-    "rdv_non_honore",
-    "axe_fsl",
-    "axe_plan_apurement",
-    "axe_bdf",
-    "axe_mesure",
-    "axe_action_logement",
-    "axe_logement_social",
-    "axe_budget",
-    "assignation",
-    "audience",
-    "resiliation_bail",
-    "commandement_quitter",
-    "expulsion",
-    "dette_soldee",
-    "cloture",
-];
-
-/// Closure motifs.
-pub const CLOSURE_MOTIFS: &[&str] = &[
-    "sans_suite",
-    "demenagement",
-    "dette_soldee",
-    "reorientation",
-    "hors_secteur",
-    "deces",
-    "autre",
-];
-
-/// Events that mean the household was reached.
-pub const CONTACT_EVENTS: &[&str] = &["appel_reussi", "visite", "rdv_honore"];
-
 /// One follow-up event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FollowUp {
     /// When.
     pub date: Date,
-    /// What (one of [`EVENTS`]).
-    pub evenement: String,
-    /// Why, for `cloture` (one of [`CLOSURE_MOTIFS`]).
-    pub motif: Option<String>,
+    /// What.
+    pub evenement: FollowupEvent,
+    /// Why, for `cloture`.
+    pub motif: Option<ClosingMotif>,
     /// Free text (sealed at rest).
     pub detail: Option<String>,
 }
@@ -167,86 +136,12 @@ pub enum ReturnRow {
     Followup(FollowUp),
 }
 
-/// A return file, typed: `(line, token, row)`.
-pub type ReturnRows = Vec<(u64, String, ReturnRow)>;
-
-/// Why a return is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ReturnError {
-    /// Unreadable file.
-    #[error(transparent)]
-    Table(#[from] super::TableError),
-    /// Required columns absent.
-    #[error("missing required columns: {}", .0.join(", "))]
-    MissingColumns(Vec<String>),
-    /// Bad rows (all of them).
-    #[error("{} invalid rows", .0.len())]
-    InvalidRows(Vec<RowError>),
-}
-
 /// Parses `oui`/`non` (also `o`/`n`, `true`/`false`, `1`/`0`, any case).
 pub fn parse_bool(s: &str) -> Result<bool, String> {
     match s.trim().to_lowercase().as_str() {
         "oui" | "o" | "true" | "1" | "vrai" | "yes" => Ok(true),
         "non" | "n" | "false" | "0" | "faux" | "no" => Ok(false),
         other => Err(format!("must be oui or non (got {other:?})")),
-    }
-}
-
-struct Check<'r> {
-    row: &'r Row<'r>,
-    errors: Vec<RowError>,
-}
-
-impl Check<'_> {
-    fn text(&self, col: &str) -> Option<String> {
-        self.row
-            .get(col)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    }
-    fn fail(&mut self, col: &str, message: impl Into<String>) {
-        self.errors.push(RowError {
-            line: self.row.line(),
-            column: Some(col.to_owned()),
-            message: message.into(),
-        });
-    }
-    fn required(&mut self, col: &str) -> Option<String> {
-        let t = self.text(col);
-        if t.is_none() {
-            self.fail(col, format!("{col} is required"));
-        }
-        t
-    }
-    fn parse<T>(
-        &mut self,
-        col: &str,
-        required: bool,
-        f: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
-        match self.text(col) {
-            None => {
-                if required {
-                    self.fail(col, format!("{col} is required"));
-                }
-                None
-            }
-            Some(t) => match f(&t) {
-                Ok(v) => Some(v),
-                Err(m) => {
-                    let m = if m.starts_with("must") {
-                        format!("{col} {m}")
-                    } else {
-                        m
-                    };
-                    self.fail(col, m);
-                    None
-                }
-            },
-        }
     }
 }
 
@@ -257,64 +152,131 @@ fn count(s: &str) -> Result<u32, String> {
         .ok_or_else(|| "must be a whole number from 0 to 30".to_owned())
 }
 
-/// Reads and validates a return of `kind`: every row typed, or every bad
-/// row reported.
-pub fn read_return(
-    bytes: &[u8],
+/// A return whose file-level checks passed (readable, every required
+/// column of its kind present); rows are typed lazily, streaming from its
+/// [`Spool`] as the list's are.
+#[derive(Debug)]
+pub struct ReturnFile {
+    table: Table,
+    kind: ReturnKind,
+    /// Index in the table of each of `kind.columns()`, in that order.
+    cols: Vec<Option<usize>>,
+}
+
+/// One typed return row: its line, the partner's token, what it says.
+pub type ReturnRecord = (u64, String, ReturnRow);
+
+/// A return file, typed: `(line, token, row)`.
+pub type ReturnRows = Vec<ReturnRecord>;
+
+/// Reads a return of `kind` (CSV or XLSX; bytes or a [`Spool`]) and checks
+/// the file as a whole. Rows are typed by [`ReturnFile::rows`].
+pub fn open_return(
+    input: impl Into<Spool>,
     kind: ReturnKind,
     limits: &Limits,
-) -> Result<ReturnRows, ReturnError> {
-    let table = read_table(bytes, limits)?;
-    let missing: Vec<String> = kind
-        .required()
+) -> Result<ReturnFile, FileError> {
+    let table = read_table(input, limits)?;
+    require_columns(&table, kind.required())?;
+    let cols = kind
+        .columns()
         .iter()
-        .filter(|c| !table.has_column(c))
-        .map(|c| (*c).to_owned())
+        .map(|c| table.column_index(c))
         .collect();
-    if !missing.is_empty() {
-        return Err(ReturnError::MissingColumns(missing));
-    }
-    let mut out = Vec::new();
+    Ok(ReturnFile { table, kind, cols })
+}
+
+/// Reads and validates a return of `kind`: every row typed, or every bad
+/// row reported (sorted by line). Rows are read one at a time from the
+/// spool; only the typed rows are kept.
+pub fn read_return(
+    input: impl Into<Spool>,
+    kind: ReturnKind,
+    limits: &Limits,
+) -> Result<ReturnRows, FileError> {
+    let file = open_return(input, kind, limits)?;
+    let mut out = Vec::with_capacity(file.row_count());
     let mut errors = Vec::new();
-    for row in table.rows() {
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        let mut c = Check {
-            row: &row,
-            errors: Vec::new(),
-        };
-        let token = c.required("token");
-        let typed = match kind {
+    for row in file.rows() {
+        match row {
+            Ok(r) => out.push(r),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        errors.sort_by_key(|e| e.line);
+        Err(FileError::InvalidRows(errors))
+    }
+}
+
+impl ReturnFile {
+    /// The kind of return.
+    pub fn kind(&self) -> ReturnKind {
+        self.kind
+    }
+
+    /// Number of non-empty data rows.
+    pub fn row_count(&self) -> usize {
+        self.table.row_count()
+    }
+
+    /// Typed rows in file order, one pass, streaming; each bad row gives
+    /// all of its errors.
+    pub fn rows(&self) -> impl Iterator<Item = Result<ReturnRecord, Vec<RowError>>> + '_ {
+        self.table.rows().map(move |r| match r {
+            Ok(row) => self.parse_row(&row),
+            Err(e) => Err(vec![canonical(e, self.kind.columns())]),
+        })
+    }
+
+    /// The index in the table of one of the kind's columns.
+    fn col(&self, name: &str) -> Option<usize> {
+        self.kind
+            .columns()
+            .iter()
+            .position(|c| *c == name)
+            .and_then(|i| self.cols[i])
+    }
+
+    fn parse_row(&self, row: &Row<'_>) -> Result<ReturnRecord, Vec<RowError>> {
+        let col = |name: &str| self.col(name);
+        let mut c = RowCheck::new(row);
+        let token = c.required_text("token", col("token"));
+        let typed = match self.kind {
             ReturnKind::Enrichment => {
-                let allocataire = c.parse("allocataire", true, parse_bool);
-                let date_naissance = c.parse("date_naissance", false, |s| {
-                    let d = parse_date(s)?;
-                    if d > time::OffsetDateTime::now_utc().date() {
-                        return Err(format!("date_naissance {s} is in the future"));
-                    }
-                    Ok(d)
-                });
-                let nb_adultes = c.parse("nb_adultes", true, count);
-                let nb_enfants = c.parse("nb_enfants", true, count);
-                let ages = c.parse("ages_enfants", false, |s| {
-                    s.split([';', ','])
-                        .map(str::trim)
-                        .filter(|a| !a.is_empty())
-                        .map(|a| {
-                            a.parse::<u32>()
-                                .ok()
-                                .filter(|n| *n < 100)
-                                .ok_or_else(|| "must be ages separated by ';'".to_owned())
-                        })
-                        .collect::<Result<Vec<u32>, String>>()
-                });
-                let alf = c.parse("beneficiaire_alf", true, parse_bool);
-                let apl = c.parse("beneficiaire_apl", true, parse_bool);
+                let allocataire = c.required("allocataire", col("allocataire"), bool_cell);
+                let date_naissance = c
+                    .optional("date_naissance", col("date_naissance"), |x| {
+                        let d = parse_date(&x.text)?;
+                        if d > time::OffsetDateTime::now_utc().date() {
+                            return Err(format!("date_naissance {} is in the future", x.text));
+                        }
+                        Ok(d)
+                    })
+                    .ok()
+                    .flatten();
+                let nb_adultes = c.required("nb_adultes", col("nb_adultes"), count_cell);
+                let nb_enfants = c.required("nb_enfants", col("nb_enfants"), count_cell);
+                let ages = c
+                    .optional("ages_enfants", col("ages_enfants"), |x| {
+                        x.text
+                            .split([';', ','])
+                            .map(str::trim)
+                            .filter(|a| !a.is_empty())
+                            .map(|a| {
+                                a.parse::<u32>()
+                                    .ok()
+                                    .filter(|n| *n < 100)
+                                    .ok_or_else(|| "must be ages separated by ';'".to_owned())
+                            })
+                            .collect::<Result<Vec<u32>, String>>()
+                    })
+                    .ok()
+                    .flatten();
+                let alf = c.required("beneficiaire_alf", col("beneficiaire_alf"), bool_cell);
+                let apl = c.required("beneficiaire_apl", col("beneficiaire_apl"), bool_cell);
                 let ages = ages.unwrap_or_default();
                 if let Some(n) = nb_enfants
                     && !ages.is_empty()
@@ -348,8 +310,8 @@ pub fn read_return(
                 }
             }
             ReturnKind::Referent => {
-                let connu = c.parse("referent_connu", true, parse_bool);
-                let organisme = c.text("organisme");
+                let connu = c.required("referent_connu", col("referent_connu"), bool_cell);
+                let organisme = c.text(col("organisme"));
                 if connu == Some(true) && organisme.is_none() {
                     c.fail(
                         "organisme",
@@ -360,26 +322,22 @@ pub fn read_return(
                     ReturnRow::Referent(ReferentAnswer {
                         referent_connu,
                         organisme,
-                        nom_referent: c.text("nom_referent"),
+                        nom_referent: c.text(col("nom_referent")),
                     })
                 })
             }
             ReturnKind::Followup => {
-                let date = c.parse("date", true, parse_date);
-                let ev = c.parse("evenement", true, |s| {
-                    EVENTS.contains(&s).then(|| s.to_owned()).ok_or_else(|| {
-                        format!("evenement {s:?} is not one of {}", EVENTS.join(", "))
-                    })
+                let date = c.required("date", col("date"), |x| parse_date(&x.text));
+                let ev = c.required("evenement", col("evenement"), |x| {
+                    FollowupEvent::parse(&x.text)
                 });
-                let motif = c.parse("motif", false, |s| {
-                    CLOSURE_MOTIFS
-                        .contains(&s)
-                        .then(|| s.to_owned())
-                        .ok_or_else(|| {
-                            format!("motif {s:?} is not one of {}", CLOSURE_MOTIFS.join(", "))
-                        })
-                });
-                if ev.as_deref() == Some("cloture") && motif.is_none() && c.text("motif").is_none()
+                let motif = c
+                    .optional("motif", col("motif"), |x| ClosingMotif::parse(&x.text))
+                    .ok()
+                    .flatten();
+                if ev == Some(FollowupEvent::Cloture)
+                    && motif.is_none()
+                    && c.text(col("motif")).is_none()
                 {
                     c.fail("motif", "motif is required for cloture");
                 }
@@ -388,33 +346,32 @@ pub fn read_return(
                         date,
                         evenement,
                         motif,
-                        detail: c.text("detail"),
+                        detail: c.text(col("detail")),
                     })),
                     _ => None,
                 }
             }
         };
-        if c.errors.is_empty() {
-            if let (Some(t), Some(r)) = (token, typed) {
-                out.push((row.line(), t, r));
-            }
-        } else {
-            errors.append(&mut c.errors);
+        match (token, typed) {
+            (Some(token), Some(typed)) if c.is_clean() => Ok((row.line(), token, typed)),
+            _ => Err(c.into_errors()),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        errors.sort_by_key(|e| e.line);
-        Err(ReturnError::InvalidRows(errors))
-    }
+}
+
+fn bool_cell(c: &Cell) -> Result<bool, String> {
+    parse_bool(&c.text)
+}
+
+fn count_cell(c: &Cell) -> Result<u32, String> {
+    count(&c.text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn read(kind: ReturnKind, text: &str) -> Result<ReturnRows, ReturnError> {
+    fn read(kind: ReturnKind, text: &str) -> Result<ReturnRows, FileError> {
         read_return(text.as_bytes(), kind, &Limits::default())
     }
 
@@ -441,7 +398,7 @@ mod tests {
             "token,date,evenement,motif,detail\nt1,2026-11-03,appel,,\nt2,31/02/2026,cloture,,\n,2026-11-01,visite,,\n",
         )
         .unwrap_err();
-        let ReturnError::InvalidRows(rows) = err else {
+        let FileError::InvalidRows(rows) = err else {
             panic!()
         };
         let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
@@ -463,6 +420,120 @@ mod tests {
                 "token,referent_connu,organisme\nt1,oui,UDAF\nt2,non,\n"
             )
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn followup_rows_are_typed_from_a_file_spool() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Token;Date;Événement;Motif;Détail\r\nt1;03/11/2026;visite;;\r\n\r\nt2;2026-11-04;cloture;sans_suite;parti\r\n";
+        let file = Spool::from_reader(text.as_bytes(), dir.path(), usize::MAX).unwrap();
+        let rows = read_return(&file, ReturnKind::Followup, &Limits::default()).unwrap();
+        let date = |d: &str| parse_date(d).unwrap();
+        let followup = |evenement, motif, detail: Option<&str>, d: &str| {
+            ReturnRow::Followup(FollowUp {
+                date: date(d),
+                evenement,
+                motif,
+                detail: detail.map(str::to_owned),
+            })
+        };
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    2,
+                    "t1".to_owned(),
+                    followup(FollowupEvent::Visite, None, None, "2026-11-03")
+                ),
+                (
+                    4,
+                    "t2".to_owned(),
+                    followup(
+                        FollowupEvent::Cloture,
+                        Some(ClosingMotif::SansSuite),
+                        Some("parti"),
+                        "2026-11-04"
+                    )
+                ),
+            ]
+        );
+        // The same file streamed row by row.
+        let f = open_return(&file, ReturnKind::Followup, &Limits::default()).unwrap();
+        assert_eq!((f.kind(), f.row_count()), (ReturnKind::Followup, 2));
+        assert_eq!(f.rows().filter(Result::is_ok).count(), 2);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn followup_errors_name_their_column() {
+        let err = read(
+            ReturnKind::Followup,
+            "token,date,evenement,motif,detail\nt1,hier,cloture,,\nt2,2026-11-03,appel,fin,\n",
+        )
+        .unwrap_err();
+        let FileError::InvalidRows(rows) = err else {
+            panic!("{err:?}")
+        };
+        let got: Vec<(u64, &str, &str)> = rows
+            .iter()
+            .map(|r| (r.line, r.column.as_deref().unwrap(), r.message.as_str()))
+            .collect();
+        assert_eq!(
+            got[0],
+            (
+                2,
+                "date",
+                "date is not a date (expected JJ/MM/AAAA or AAAA-MM-JJ)"
+            )
+        );
+        assert_eq!(got[1], (2, "motif", "motif is required for cloture"));
+        assert_eq!((got[2].0, got[2].1), (3, "evenement"));
+        assert!(
+            got[2]
+                .2
+                .starts_with("evenement \"appel\" is not one of appel_reussi, ")
+        );
+        assert_eq!((got[3].0, got[3].1), (3, "motif"));
+        assert!(
+            got[3]
+                .2
+                .starts_with("motif \"fin\" is not one of sans_suite, ")
+        );
+        assert_eq!(got.len(), 4);
+    }
+
+    #[test]
+    fn an_over_long_cell_is_named_by_its_canonical_column() {
+        let limits = Limits {
+            max_cell_chars: 5,
+            ..Limits::default()
+        };
+        let err = read_return(
+            b"Token;Referent connu;Organisme\nt1;oui;une association\n",
+            ReturnKind::Referent,
+            &limits,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            FileError::InvalidRows(vec![RowError {
+                line: 2,
+                column: Some("organisme".into()),
+                message: "organisme is longer than 5 characters".into(),
+            }])
+        );
+    }
+
+    #[test]
+    fn file_level_refusals_are_file_errors() {
+        assert_eq!(
+            read(ReturnKind::Followup, "token;date\nt1;2026-11-03\n").unwrap_err(),
+            FileError::MissingColumns(vec!["evenement".into()])
+        );
+        assert_eq!(
+            read(ReturnKind::Referent, "").unwrap_err(),
+            FileError::Table(super::super::TableError::Empty)
         );
     }
 }

@@ -1,5 +1,7 @@
 //! Generic table reader (CSV or XLSX), reused for the monthly list and the
-//! partners' returns.
+//! partners' returns. Depends on [`super::decode`] (CSV text) and
+//! [`super::xlsx`] (workbooks), never the other way round: the types they
+//! share live in the leaf [`super::types`].
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, Read};
@@ -8,70 +10,9 @@ use csv::StringRecord;
 
 use super::decode::decode_spool;
 use super::spool::{Spool, SpoolReader};
+use super::types::{Cell, Limits, RowError, TableError};
 use super::xlsx;
-use super::{Limits, RowError};
 use crate::domain::header_key;
-
-/// A file that cannot be read as a table at all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TableError {
-    /// The file holds no data.
-    #[error("the file is empty")]
-    Empty,
-    /// The file is binary and neither CSV text nor an XLSX workbook (an old
-    /// `.xls`, a PDF…).
-    #[error("the file is neither a CSV text file nor an XLSX workbook")]
-    Binary,
-    /// The first line (first row of the sheet) names no column.
-    #[error("the file has no header: the first line must name the columns")]
-    NoHeader,
-    /// Two header cells name the same column once normalised.
-    #[error("the column {column} appears more than once in the header")]
-    DuplicateColumn {
-        /// The header cell as written in the file.
-        column: String,
-    },
-    /// More data rows than allowed.
-    #[error("the file has more than {max} rows")]
-    TooManyRows {
-        /// The limit.
-        max: usize,
-    },
-    /// The XLSX archive decompresses to more than the limit (zip bomb).
-    #[error("the XLSX file is too large once decompressed (more than {limit} bytes)")]
-    XlsxTooLarge {
-        /// The limit, in bytes.
-        limit: u64,
-    },
-    /// The XLSX workbook is corrupt or unsupported.
-    #[error("the XLSX file cannot be read: {0}")]
-    Xlsx(String),
-    /// The CSV text cannot be parsed.
-    #[error("CSV error on line {line}: {reason}")]
-    Csv {
-        /// Line in the file.
-        line: u64,
-        /// What went wrong.
-        reason: String,
-    },
-    /// The temporary file holding the content cannot be written or read
-    /// (the gateway's fault, not the file's).
-    #[error("the file could not be stored for reading: {0}")]
-    Storage(String),
-}
-
-/// One cell, as text.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Cell {
-    /// The text, trimmed. Spreadsheet numbers are written as integers
-    /// (`8510`) or with a `.` decimal point; date cells as `AAAA-MM-JJ`.
-    pub text: String,
-    /// True when the spreadsheet stored a number (so leading zeros of a
-    /// postal code or phone number may have been dropped). Always false
-    /// for CSV.
-    pub numeric: bool,
-}
 
 /// Where a table came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

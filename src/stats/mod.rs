@@ -7,6 +7,8 @@ use serde::Serialize;
 use sqlx::{AnyPool, Row};
 use std::collections::BTreeMap;
 
+use crate::domain::followup::{ClosingMotif, FollowupEvent};
+
 /// Whole-percent shares of `counts` in `total`, adding up to exactly 100
 /// (when `total > 0`): floor every share, then give the missing points to
 /// the largest remainders, ties to the larger count.
@@ -115,14 +117,6 @@ fn median(mut v: Vec<i64>) -> Option<f64> {
     })
 }
 
-const COURT: &[&str] = &[
-    "assignation",
-    "audience",
-    "resiliation_bail",
-    "commandement_quitter",
-    "expulsion",
-];
-
 /// Computes the figures for CDPs dated `from..=to` (`AAAA-MM-JJ`).
 pub async fn compute(
     pool: &AnyPool,
@@ -155,19 +149,25 @@ pub async fn compute(
         let date: String = e.try_get(1)?;
         let ev: String = e.try_get(2)?;
         let motif: Option<String> = e.try_get(3)?;
-        if crate::ingest::returns::CONTACT_EVENTS.contains(&ev.as_str()) {
+        // Stored as the contract's codes; a code this version does not
+        // know counts in none of the figures below.
+        let event = FollowupEvent::parse(&ev).ok();
+        if event.is_some_and(FollowupEvent::is_contact) {
             let slot = first_contact.entry(case_id.clone()).or_insert(date.clone());
             if date < *slot {
                 *slot = date.clone();
             }
         }
-        if ev == "cloture" && motif.as_deref() == Some("sans_suite") {
+        if event == Some(FollowupEvent::Cloture)
+            && motif.as_deref().and_then(|m| ClosingMotif::parse(m).ok())
+                == Some(ClosingMotif::SansSuite)
+        {
             sans_suite.insert(case_id.clone());
         }
-        if ev.starts_with("axe_") {
+        if event.is_some_and(FollowupEvent::is_axis) {
             axes.entry(ev.clone()).or_default().insert(case_id.clone());
         }
-        if COURT.contains(&ev.as_str()) {
+        if event.is_some_and(FollowupEvent::is_court) {
             court.entry(ev.clone()).or_default().insert(case_id.clone());
         }
     }

@@ -237,7 +237,7 @@ impl TestApp {
 
 /// Decrypts with an identity (test side: the `age` crate).
 pub fn decrypt(ct: &[u8], id: &age::x25519::Identity) -> Vec<u8> {
-    passerelle::export::envelope::open(ct, id, 1 << 30).expect("decrypts")
+    passerelle::ingest::envelope::open(ct, id, 1 << 30).expect("decrypts")
 }
 
 /// Whether the `age` CLI is installed; prints a skip line when not.

@@ -19,8 +19,9 @@
 
 use crate::both;
 use crate::helpers::{Db, TestApp, code, decrypt, list_csv, repo, spawn_app, status_json};
-use passerelle::ingest::returns::{CLOSURE_MOTIFS, EVENTS, ReturnError, ReturnKind, read_return};
-use passerelle::ingest::{Limits, ListError, list, read_list};
+use passerelle::domain::followup::{ClosingMotif, FollowupEvent};
+use passerelle::ingest::returns::{ReturnKind, read_return};
+use passerelle::ingest::{FileError, Limits, list, read_list};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -146,16 +147,16 @@ fn read(kind: Option<ReturnKind>, bytes: &[u8]) -> Read {
     match kind {
         None => match read_list(bytes, &Limits::default()).and_then(|l| l.validate()) {
             Ok(n) => Read::Rows(n),
-            Err(ListError::MissingColumns(c)) => Read::Missing(c),
-            Err(ListError::InvalidRows(e)) => {
+            Err(FileError::MissingColumns(c)) => Read::Missing(c),
+            Err(FileError::InvalidRows(e)) => {
                 Read::Invalid(e.into_iter().map(|e| (e.line, e.column)).collect())
             }
             Err(e) => Read::Other(e.to_string()),
         },
         Some(k) => match read_return(bytes, k, &Limits::default()) {
             Ok(rows) => Read::Rows(rows.len()),
-            Err(ReturnError::MissingColumns(c)) => Read::Missing(c),
-            Err(ReturnError::InvalidRows(e)) => {
+            Err(FileError::MissingColumns(c)) => Read::Missing(c),
+            Err(FileError::InvalidRows(e)) => {
                 Read::Invalid(e.into_iter().map(|e| (e.line, e.column)).collect())
             }
             Err(e) => Read::Other(e.to_string()),
@@ -291,8 +292,10 @@ fn every_enum_value_is_accepted_and_a_value_outside_is_refused() {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(documented("evenement"), EVENTS);
-    assert_eq!(documented("motif"), CLOSURE_MOTIFS);
+    let events: Vec<&str> = FollowupEvent::ALL.iter().map(|e| e.as_str()).collect();
+    let motifs: Vec<&str> = ClosingMotif::ALL.iter().map(|m| m.as_str()).collect();
+    assert_eq!(documented("evenement"), events);
+    assert_eq!(documented("motif"), motifs);
     for (name, kind) in INCOMING {
         let s = committed(name);
         for f in fields(&s) {

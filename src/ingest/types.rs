@@ -1,0 +1,111 @@
+//! The readers' shared vocabulary: resource limits, text cells, and the
+//! errors of a table and of a row.
+//!
+//! A leaf: it imports nothing from `ingest`, so that `decode`, `xlsx` and
+//! `table` (and the list and return readers above them) depend on it and
+//! never on each other in a circle.
+
+use serde::Serialize;
+
+/// Resource limits applied while reading an untrusted file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum number of data rows (the header excluded, empty rows ignored).
+    pub max_rows: usize,
+    /// Maximum number of characters in one cell.
+    pub max_cell_chars: usize,
+    /// Maximum total decompressed size of all the parts of an XLSX file.
+    pub max_xlsx_uncompressed_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_rows: 200_000,
+            max_cell_chars: 2_000,
+            max_xlsx_uncompressed_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// A problem on one row of a file.
+///
+/// Messages never contain names, addresses, phone numbers, e-mails or
+/// amounts: they may be logged. They may quote a date, a postal code, a
+/// landlord type or a `ref_cdp`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// Line in the file (the header is line 1; for XLSX the sheet row).
+    pub line: u64,
+    /// Column concerned, by canonical name when known.
+    pub column: Option<String>,
+    /// What is wrong, in a sentence an agent can act on.
+    pub message: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// A file that cannot be read as a table at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// The file holds no data.
+    #[error("the file is empty")]
+    Empty,
+    /// The file is binary and neither CSV text nor an XLSX workbook (an old
+    /// `.xls`, a PDF…).
+    #[error("the file is neither a CSV text file nor an XLSX workbook")]
+    Binary,
+    /// The first line (first row of the sheet) names no column.
+    #[error("the file has no header: the first line must name the columns")]
+    NoHeader,
+    /// Two header cells name the same column once normalised.
+    #[error("the column {column} appears more than once in the header")]
+    DuplicateColumn {
+        /// The header cell as written in the file.
+        column: String,
+    },
+    /// More data rows than allowed.
+    #[error("the file has more than {max} rows")]
+    TooManyRows {
+        /// The limit.
+        max: usize,
+    },
+    /// The XLSX archive decompresses to more than the limit (zip bomb).
+    #[error("the XLSX file is too large once decompressed (more than {limit} bytes)")]
+    XlsxTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The XLSX workbook is corrupt or unsupported.
+    #[error("the XLSX file cannot be read: {0}")]
+    Xlsx(String),
+    /// The CSV text cannot be parsed.
+    #[error("CSV error on line {line}: {reason}")]
+    Csv {
+        /// Line in the file.
+        line: u64,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The temporary file holding the content cannot be written or read
+    /// (the gateway's fault, not the file's).
+    #[error("the file could not be stored for reading: {0}")]
+    Storage(String),
+}
+
+/// One cell, as text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cell {
+    /// The text, trimmed. Spreadsheet numbers are written as integers
+    /// (`8510`) or with a `.` decimal point; date cells as `AAAA-MM-JJ`.
+    pub text: String,
+    /// True when the spreadsheet stored a number (so leading zeros of a
+    /// postal code or phone number may have been dropped). Always false
+    /// for CSV.
+    pub numeric: bool,
+}
