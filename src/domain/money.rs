@@ -120,7 +120,10 @@ impl Euros {
             return Err("must have at most 2 decimals".to_owned());
         }
         let int_digits = int_part.trim_start_matches('0');
-        if int_digits.len() > 13 {
+        // Fourteen digits hold the ceiling (10^13 euros) and stay far from
+        // `i64` overflow; `from_cents` decides against the ceiling itself,
+        // so that every amount it accepts is read back from its text.
+        if int_digits.len() > 14 {
             return Err("is too large".to_owned());
         }
         let euros: i64 = if int_digits.is_empty() {
@@ -242,6 +245,16 @@ mod tests {
             assert!(Euros::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(Euros::parse("99999999999999999999").is_err());
+        assert_eq!(
+            Euros::parse("10000000000000.01").unwrap_err(),
+            "is too large"
+        );
+    }
+
+    #[test]
+    fn the_ceiling_is_read_back() {
+        let top = Euros::from_cents(MAX_CENTS).unwrap();
+        assert_eq!(Euros::parse(&top.to_string()), Ok(top));
     }
 
     #[test]
