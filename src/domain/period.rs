@@ -14,7 +14,9 @@ impl Period {
     pub fn parse(s: &str) -> Result<Period, String> {
         let bad = || format!("period must be AAAA-MM (got {s:?})");
         let (y, m) = s.split_once('-').ok_or_else(bad)?;
-        if y.len() != 4 || m.len() != 2 {
+        // Digits only: `u16::from_str` would also take a sign (`2026-+1`),
+        // and a period is one writing of one month.
+        if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
         let year: u16 = y.parse().map_err(|_| bad())?;
@@ -39,7 +41,9 @@ mod tests {
     #[test]
     fn periods_parse_and_print() {
         assert_eq!(Period::parse("2026-10").unwrap().to_string(), "2026-10");
-        for bad in ["2026-13", "2026-1", "26-10", "2026/10", "", "2026-00"] {
+        for bad in [
+            "2026-13", "2026-1", "26-10", "2026/10", "", "2026-00", "2026-+1", "+206-10",
+        ] {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
     }
