@@ -91,10 +91,12 @@ pub async fn push_file(cfg: &ClientConfig, file: &Path) -> Result<PushReport, Cl
     if let Some(rest) = name
         .strip_prefix("liste-")
         .or_else(|| name.strip_prefix("list-"))
-        && rest.len() >= 7
-        && crate::domain::Period::parse(&rest[..7]).is_ok()
+        // `get`, not an index: the seventh byte may fall inside a
+        // character of a name like `liste-2026-1é.csv`.
+        && let Some(period) = rest.get(..7)
+        && crate::domain::Period::parse(period).is_ok()
     {
-        return push_list(cfg, file, &rest[..7]).await;
+        return push_list(cfg, file, period).await;
     }
     Err(ClientError::Refused {
         status: 0,
