@@ -17,7 +17,7 @@ pub fn grouped(digits: &str, sep: &str) -> String {
     let bytes = digits.as_bytes();
     let mut out = String::new();
     for (i, b) in bytes.iter().enumerate() {
-        if i > 0 && (bytes.len() - i) % 3 == 0 {
+        if i > 0 && (bytes.len() - i).is_multiple_of(3) {
             out.push_str(sep);
         }
         out.push(char::from(*b));
