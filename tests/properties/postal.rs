@@ -3,7 +3,7 @@
 //! by the list reader, and only there.
 
 use passerelle::domain::PostalCode;
-use passerelle::ingest::{Limits, ListError, read_list};
+use passerelle::ingest::{Limits, FileError, read_list};
 use proptest::prelude::*;
 use rust_xlsxwriter::Workbook;
 
@@ -55,7 +55,7 @@ proptest! {
             // Fewer than four digits is not a lost zero but a wrong code.
             let errors = rows[0].as_ref().unwrap_err();
             prop_assert!(errors.iter().any(|e| e.column.as_deref() == Some("code_postal")), "{:?}", errors);
-            prop_assert!(matches!(list.validate(), Err(ListError::InvalidRows(_))));
+            prop_assert!(matches!(list.validate(), Err(FileError::InvalidRows(_))));
         }
     }
 
