@@ -21,6 +21,7 @@ pub mod config; // passerelle.toml, partners.toml, policy.toml, secret files
 pub mod demo; // `passerelle demo`: the circuit on the example configuration
 pub mod domain; // newtypes parsed once: PostalCode, Euros, Phone, Period…
 pub mod export; // formula-safe CSV/XLSX writers, age envelopes
+pub mod html; // HTML escaping, one helper for the register and the audit report
 pub mod http; // axum routes, guard (identity, roles, rate, audit), server
 pub mod ingest; // list readers: encodings, CSV/XLSX, typed rows, line errors
 pub mod jobs; // scheduled work: audit checkpoints, retention

@@ -11,6 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use crate::html::escape;
+
 use serde::Serialize;
 use time::{Date, OffsetDateTime, Weekday};
 
@@ -75,22 +77,6 @@ const PALETTE: [&str; 9] = [
 ];
 /// The colour of the entries without a certificate partner.
 const NO_PARTNER_COLOUR: &str = "#6b6b6b";
-
-/// HTML-escapes text and attribute values: `& < > " '`.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn datetime(ms: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
