@@ -1,41 +1,17 @@
-//! `passerelle register`: the GDPR article 30 record of processing
-//! ("registre des activités de traitement"), generated from the
-//! configuration and the policy in force, as Markdown or as a
-//! self-contained HTML page.
+//! The record as data: what the register says, built from the
+//! configuration and the policy in force, as a small document of headings,
+//! paragraphs, lists and tables of plain text and code spans.
 //!
-//! The record is built once as a small document (headings, paragraphs,
-//! lists, tables of plain text) and rendered twice, so both outputs say the
-//! same thing; every value taken from the configuration is escaped for the
-//! output it lands in (Markdown or HTML).
+//! Nothing here knows Markdown or HTML: the renderers ([`super::markdown`],
+//! [`super::html`]) escape every value for the output it lands in, so both
+//! outputs say the same thing.
 
-use crate::config::{Config, Partner, Role, Rule, Transform, View, ViewRows};
-use std::fmt::Write as _;
+use crate::config::{Config, Partner, Retention, Role, Rule, Transform, View, ViewRows};
 use std::sync::Arc;
-
-/// The retention periods the register states: the policy's `[retention]`.
-pub use crate::config::Retention;
-
-/// The record as Markdown (CommonMark with GFM tables).
-pub fn markdown(cfg: &Config, retention: &Retention, controller: &str) -> String {
-    render_markdown(&document(cfg, retention, controller, &now()))
-}
-
-/// The record as a self-contained HTML page (inline CSS, no external
-/// resource, every value escaped).
-pub fn html(cfg: &Config, retention: &Retention, controller: &str) -> String {
-    render_html(&document(cfg, retention, controller, &now()))
-}
-
-fn now() -> String {
-    crate::util::rfc3339_ms(time::OffsetDateTime::now_utc())
-}
-
-// ---------------------------------------------------------------------------
-// The document model.
 
 /// A run of text inside a block.
 #[derive(Debug, Clone)]
-enum Span {
+pub(super) enum Span {
     /// Plain text.
     Text(String),
     /// An identifier (field, role, id, kind): code in both outputs.
@@ -44,10 +20,11 @@ enum Span {
     Strong(String),
 }
 
-type Inline = Vec<Span>;
+pub(super) type Inline = Vec<Span>;
 
+/// A block of the record.
 #[derive(Debug, Clone)]
-enum Block {
+pub(super) enum Block {
     /// A heading, level 1 to 3.
     Heading(u8, String),
     Para(Inline),
@@ -58,11 +35,11 @@ enum Block {
     },
 }
 
-fn t(s: impl Into<String>) -> Span {
+pub(super) fn t(s: impl Into<String>) -> Span {
     Span::Text(s.into())
 }
 
-fn c(s: impl Into<String>) -> Span {
+pub(super) fn c(s: impl Into<String>) -> Span {
     Span::Code(s.into())
 }
 
@@ -82,8 +59,9 @@ fn join(parts: Vec<Inline>, sep: &str) -> Inline {
     out
 }
 
+/// The whole record, block after block.
 #[derive(Debug, Default)]
-struct Doc(Vec<Block>);
+pub(super) struct Doc(pub(super) Vec<Block>);
 
 impl Doc {
     fn h(&mut self, level: u8, text: impl Into<String>) {
@@ -398,7 +376,7 @@ fn versions() -> Vec<String> {
 
 /// A path as shown: `.` and `..` folded lexically
 /// (`config/../certs-example/ca.crt` reads `certs-example/ca.crt`).
-fn shown(p: &std::path::Path) -> String {
+pub(super) fn shown(p: &std::path::Path) -> String {
     use std::path::Component;
     let mut out = std::path::PathBuf::new();
     for comp in p.components() {
@@ -432,13 +410,24 @@ fn mib(bytes: u64) -> String {
     }
 }
 
-/// Builds the record.
-fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str) -> Doc {
+/// Builds the record: the preamble, then its eight sections in order.
+pub(super) fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str) -> Doc {
     let mut d = Doc::default();
-    let g = &cfg.gateway;
-    let partners: Vec<&Arc<Partner>> = cfg.partners.iter().collect();
-    let views = views_in_order(cfg);
+    preamble(&mut d, cfg, generated_at);
+    controller_section(&mut d, cfg, controller);
+    purposes_section(&mut d, cfg);
+    categories_section(&mut d, cfg);
+    recipients_section(&mut d, cfg);
+    transfers_section(&mut d);
+    retention_section(&mut d, ret);
+    security_section(&mut d, cfg);
+    attribution_section(&mut d, cfg);
+    d
+}
 
+/// The title, what is processed, and which files the record was read from.
+fn preamble(d: &mut Doc, cfg: &Config, generated_at: &str) {
+    let g = &cfg.gateway;
     d.h(
         1,
         "Registre des activités de traitement — record of processing activities (GDPR art. 30(1))",
@@ -457,8 +446,10 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
     d.p(vec![t(
         "Everything below about disclosures, recipients, rules and security measures is read from those files: it changes when they change. The legal basis, the data protection impact assessment and the information notices are not part of the configuration and are for the controller to add.",
     )]);
+}
 
-    // 1. Controller.
+/// Section 1: the controller, the partners as joint actors, the DPO.
+fn controller_section(d: &mut Doc, cfg: &Config, controller: &str) {
     d.h(
         2,
         "1. Responsable du traitement — Controller and joint actors",
@@ -469,7 +460,7 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
     )]);
     d.table(
         &["id", "name", "roles", "rows it may see", "certificate"],
-        partners
+        cfg.partners
             .iter()
             .map(|p| {
                 vec![
@@ -491,7 +482,7 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
             t(" role; designate one (art. 37) and declare it in partners.toml."),
         ]);
     } else {
-        let dpo_views: Vec<Inline> = views
+        let dpo_views: Vec<Inline> = views_in_order(cfg)
             .iter()
             .filter(|(_, v)| cfg.policy.view_role(v) == Role::Dpo)
             .map(|(k, _)| vec![c(*k)])
@@ -509,8 +500,10 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
         }
         d.p(s);
     }
+}
 
-    // 2. Purposes.
+/// Section 2: the purposes, then one subsection per view and one for the agenda.
+fn purposes_section(d: &mut Doc, cfg: &Config) {
     d.h(2, "2. Finalités — Purposes");
     d.p(vec![t(format!(
         "Early prevention of rental evictions: every commandement de payer served to a tenant of the territory leads to a contact from one identified social referent before the case reaches court (the legal delay between the CDP and a possible summons is {} days), under the departmental commission for the coordination of eviction-prevention actions (CCAPEX).",
@@ -527,80 +520,95 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
     d.p(vec![t(
         "Each file the gateway produces follows a view of policy.toml; each field a view discloses is there for the purpose stated below (art. 5(1)(b) and (c)).",
     )]);
-    for (kind, view) in &views {
-        let role = cfg.policy.view_role(view);
-        let recipients = view_recipients(cfg, view);
-        d.h(3, format!("View {kind}"));
-        d.p(vec![t(&view.description)]);
-        let mut to = vec![b("Sent to: "), t("role "), c(role.as_str()), t(" — ")];
-        to.extend(join(
-            recipients.iter().map(|p| partner_ref(p)).collect(),
-            ", ",
-        ));
-        to.push(t(". "));
-        to.push(b("Rows: "));
-        to.push(t(format!("{}.", rows_text(kind, view.rows))));
-        d.p(to);
-        let who = join(recipients.iter().map(|p| partner_ref(p)).collect(), ", ");
-        d.table(
-            &["field", "purpose", "transform", "recipients"],
-            view.fields
-                .iter()
-                .map(|f| {
-                    vec![
-                        vec![c(&f.name)],
-                        vec![t(&f.purpose)],
-                        vec![t(transform_text(f.transform))],
-                        who.clone(),
-                    ]
-                })
-                .collect(),
-        );
+    for (kind, view) in views_in_order(cfg) {
+        view_subsection(d, cfg, kind, view);
     }
+    agenda_subsection(d, cfg);
+}
 
-    let secretariat: Vec<&Arc<Partner>> = cfg.partners.with_role(Role::Secretariat).collect();
-    if !secretariat.is_empty() {
-        d.h(
-            3,
-            "Concertation agenda and deadline alerts (read through the API)",
-        );
-        let mut to = vec![
-            t("Not a file: the secretariat reads them to run the monthly concertation. "),
-            b("Read by: "),
-            t("role "),
-            c("secretariat"),
-            t(" — "),
-        ];
-        to.extend(join(
-            secretariat.iter().map(|p| partner_ref(p)).collect(),
-            ", ",
-        ));
-        to.push(t(". "));
-        to.push(b("Rows: "));
-        to.push(t("the cases awaiting a referent or a first contact."));
-        d.p(to);
-        let who = join(secretariat.iter().map(|p| partner_ref(p)).collect(), ", ");
-        let mut rows: Vec<Vec<Inline>> = AGENDA
+/// One view: what it is for, who receives it, which rows, and each field
+/// with its purpose.
+fn view_subsection(d: &mut Doc, cfg: &Config, kind: &str, view: &View) {
+    let role = cfg.policy.view_role(view);
+    let recipients = view_recipients(cfg, view);
+    d.h(3, format!("View {kind}"));
+    d.p(vec![t(&view.description)]);
+    let mut to = vec![b("Sent to: "), t("role "), c(role.as_str()), t(" — ")];
+    to.extend(join(
+        recipients.iter().map(|p| partner_ref(p)).collect(),
+        ", ",
+    ));
+    to.push(t(". "));
+    to.push(b("Rows: "));
+    to.push(t(format!("{}.", rows_text(kind, view.rows))));
+    d.p(to);
+    let who = join(recipients.iter().map(|p| partner_ref(p)).collect(), ", ");
+    d.table(
+        &["field", "purpose", "transform", "recipients"],
+        view.fields
             .iter()
-            .map(|(f, purpose)| {
+            .map(|f| {
                 vec![
-                    vec![c(*f)],
-                    vec![t(*purpose)],
-                    vec![t(transform_text(Transform::Clear))],
+                    vec![c(&f.name)],
+                    vec![t(&f.purpose)],
+                    vec![t(transform_text(f.transform))],
                     who.clone(),
                 ]
             })
-            .collect();
-        rows.push(vec![
-            vec![t("proposed referent and its reason")],
-            vec![t("designate a referent at the concertation (section 8)")],
-            vec![t(transform_text(Transform::Clear))],
-            who,
-        ]);
-        d.table(&["field", "purpose", "transform", "recipients"], rows);
-    }
+            .collect(),
+    );
+}
 
-    // 3. Data subjects and categories.
+/// The concertation agenda and the deadline alerts, when a partner holds
+/// the secretariat role.
+fn agenda_subsection(d: &mut Doc, cfg: &Config) {
+    let secretariat: Vec<&Arc<Partner>> = cfg.partners.with_role(Role::Secretariat).collect();
+    if secretariat.is_empty() {
+        return;
+    }
+    d.h(
+        3,
+        "Concertation agenda and deadline alerts (read through the API)",
+    );
+    let mut to = vec![
+        t("Not a file: the secretariat reads them to run the monthly concertation. "),
+        b("Read by: "),
+        t("role "),
+        c("secretariat"),
+        t(" — "),
+    ];
+    to.extend(join(
+        secretariat.iter().map(|p| partner_ref(p)).collect(),
+        ", ",
+    ));
+    to.push(t(". "));
+    to.push(b("Rows: "));
+    to.push(t("the cases awaiting a referent or a first contact."));
+    d.p(to);
+    let who = join(secretariat.iter().map(|p| partner_ref(p)).collect(), ", ");
+    let mut rows: Vec<Vec<Inline>> = AGENDA
+        .iter()
+        .map(|(f, purpose)| {
+            vec![
+                vec![c(*f)],
+                vec![t(*purpose)],
+                vec![t(transform_text(Transform::Clear))],
+                who.clone(),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        vec![t("proposed referent and its reason")],
+        vec![t("designate a referent at the concertation (section 8)")],
+        vec![t(transform_text(Transform::Clear))],
+        who,
+    ]);
+    d.table(&["field", "purpose", "transform", "recipients"], rows);
+}
+
+/// Section 3: who the data is about, and each category's fields with the channels
+/// that disclose them.
+fn categories_section(d: &mut Doc, cfg: &Config) {
     d.h(
         2,
         "3. Personnes concernées et catégories de données — Data subjects and categories of personal data",
@@ -636,8 +644,11 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
     d.p(vec![t(
         "No special category of data (art. 9) and no data on criminal convictions (art. 10) is collected; debts, benefits and family situation of households at risk of eviction are nevertheless highly personal data concerning vulnerable persons.",
     )]);
+}
 
-    // 4. Recipients per field.
+/// Section 4: the matrix of fields by partner, naming the channels.
+fn recipients_section(d: &mut Doc, cfg: &Config) {
+    let partners: Vec<&Arc<Partner>> = cfg.partners.iter().collect();
     d.h(2, "4. Destinataires — Recipients per field");
     d.p(vec![
         t("A mark means that at least one view's files, or the concertation agenda ("),
@@ -690,8 +701,10 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
         c("source"),
         t(" sends the lists and reads back their receipts."),
     ]);
+}
 
-    // 5. Transfers.
+/// Section 5: no transfer outside the EU.
+fn transfers_section(d: &mut Doc) {
     d.h(
         2,
         "5. Transferts hors de l'Union européenne — Transfers outside the EU",
@@ -699,8 +712,10 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
     d.p(vec![t(
         "None. Files go only to the partners listed in section 1; no recipient is a third country or an international organisation.",
     )]);
+}
 
-    // 6. Retention.
+/// Section 6: the retention periods given.
+fn retention_section(d: &mut Doc, ret: &Retention) {
     d.h(2, "6. Durées de conservation — Retention periods");
     d.table(
         &["data", "kept for"],
@@ -729,64 +744,15 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
             ],
         ],
     );
+}
 
-    // 7. Security.
+/// Section 7: the security measures, each read from the configuration in force.
+fn security_section(d: &mut Doc, cfg: &Config) {
+    let g = &cfg.gateway;
     d.h(2, "7. Mesures de sécurité — Security measures (art. 32)");
     let crls: Vec<String> = g.tls.crl.iter().map(|p| shown(p)).collect();
     let s = &g.server;
     let l = &g.limits;
-    let territories: Vec<Inline> = cfg
-        .policy
-        .territories
-        .iter()
-        .map(|(name, t_)| {
-            vec![
-                c(name),
-                t(format!(
-                    " ({})",
-                    territory_size(t_.communes.len(), t_.postal_codes.len())
-                )),
-            ]
-        })
-        .collect();
-    let landlords: Vec<Inline> = partners
-        .iter()
-        .filter(|p| !p.landlord.is_empty())
-        .map(|p| vec![c(&p.id), t(format!(": {}", p.landlord.join(", ")))])
-        .collect();
-    let mut scopes = vec![
-        b("Roles and scopes: "),
-        t(
-            "each route checks the partner's roles (section 1); concertation rows are limited to the partner's territory — ",
-        ),
-    ];
-    scopes.extend(if territories.is_empty() {
-        vec![t("none declared")]
-    } else {
-        join(territories, ", ")
-    });
-    scopes.push(t(" — or to a social landlord's own tenants — "));
-    scopes.extend(if landlords.is_empty() {
-        vec![t("none declared")]
-    } else {
-        join(landlords, "; ")
-    });
-    scopes.push(t("."));
-    let recipients: Vec<Inline> = partners
-        .iter()
-        .filter(|p| !p.recipients.is_empty())
-        .map(|p| vec![c(&p.id), t(format!(" ({})", p.recipients.len()))])
-        .collect();
-    let mut outbox = vec![
-        b("Files encrypted to their recipient: "),
-        t(
-            "every file produced is stored and served only as age ciphertext (X25519) to the partner's own recipients — ",
-        ),
-    ];
-    outbox.extend(join(recipients, ", "));
-    outbox.push(t(
-        "; CSV and XLSX cells are written so that no spreadsheet evaluates them as formulas.",
-    ));
     let database = match &g.storage.database_url {
         Some(u) if u.starts_with("postgres") => {
             "PostgreSQL (connection string not shown)".to_string()
@@ -832,7 +798,7 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
                 s.connection_burst_per_ip
             )),
         ],
-        scopes,
+        scopes_measure(cfg),
         vec![
             b("Minimisation: "),
             t("each file holds only the fields of its view (section 2); amounts and dates may be banded or reduced to the month."),
@@ -849,7 +815,7 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
                 "personal fields are sealed with XChaCha20-Poly1305 under a key derived from the root key and bound to the record; only ids, tokens, the CDP date, the postal code and the landlord type are stored in clear. Database: {database}."
             )),
         ],
-        outbox,
+        outbox_measure(cfg),
         vec![
             b("Audit log: "),
             t(format!(
@@ -880,8 +846,76 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
             )),
         ],
     ]);
+}
 
-    // 8. Attribution logic.
+/// The measure on roles and row scopes: the territories and the social
+/// landlords' own tenants.
+fn scopes_measure(cfg: &Config) -> Inline {
+    let territories: Vec<Inline> = cfg
+        .policy
+        .territories
+        .iter()
+        .map(|(name, t_)| {
+            vec![
+                c(name),
+                t(format!(
+                    " ({})",
+                    territory_size(t_.communes.len(), t_.postal_codes.len())
+                )),
+            ]
+        })
+        .collect();
+    let landlords: Vec<Inline> = cfg
+        .partners
+        .iter()
+        .filter(|p| !p.landlord.is_empty())
+        .map(|p| vec![c(&p.id), t(format!(": {}", p.landlord.join(", ")))])
+        .collect();
+    let mut scopes = vec![
+        b("Roles and scopes: "),
+        t(
+            "each route checks the partner's roles (section 1); concertation rows are limited to the partner's territory — ",
+        ),
+    ];
+    scopes.extend(if territories.is_empty() {
+        vec![t("none declared")]
+    } else {
+        join(territories, ", ")
+    });
+    scopes.push(t(" — or to a social landlord's own tenants — "));
+    scopes.extend(if landlords.is_empty() {
+        vec![t("none declared")]
+    } else {
+        join(landlords, "; ")
+    });
+    scopes.push(t("."));
+    scopes
+}
+
+/// The measure on files encrypted to their recipients, with how many
+/// recipients each partner has.
+fn outbox_measure(cfg: &Config) -> Inline {
+    let recipients: Vec<Inline> = cfg
+        .partners
+        .iter()
+        .filter(|p| !p.recipients.is_empty())
+        .map(|p| vec![c(&p.id), t(format!(" ({})", p.recipients.len()))])
+        .collect();
+    let mut outbox = vec![
+        b("Files encrypted to their recipient: "),
+        t(
+            "every file produced is stored and served only as age ciphertext (X25519) to the partner's own recipients — ",
+        ),
+    ];
+    outbox.extend(join(recipients, ", "));
+    outbox.push(t(
+        "; CSV and XLSX cells are written so that no spreadsheet evaluates them as formulas.",
+    ));
+    outbox
+}
+
+/// Section 8: how the referent proposal is made: the rules in order.
+fn attribution_section(d: &mut Doc, cfg: &Config) {
     d.h(
         2,
         "8. Logique de l'attribution — Logic involved in the referent proposal (art. 13(2)(f), 14(2)(g))",
@@ -910,7 +944,6 @@ fn document(cfg: &Config, ret: &Retention, controller: &str, generated_at: &str)
             "No attribution rule is configured: the concertation designates every referent.",
         )]);
     }
-    d
 }
 
 /// The fields some view or the agenda discloses, in circuit order of first
@@ -927,383 +960,13 @@ fn disclosed_fields(cfg: &Config) -> Vec<&str> {
     out
 }
 
-// ---------------------------------------------------------------------------
-// Markdown.
-
-/// Escapes text for Markdown: inline syntax is backslash-escaped, HTML
-/// markup turned into entities, line breaks into spaces (a value cannot end
-/// a table row or start a block).
-fn md_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '~' | '!' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Whether a string can sit in a Markdown code span (in a table too) as is.
-fn code_safe(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/'))
-}
-
-fn md_inline(spans: &[Span]) -> String {
-    let mut out = String::new();
-    for s in spans {
-        match s {
-            Span::Text(x) => out.push_str(&md_escape(x)),
-            Span::Code(x) if code_safe(x) => {
-                let _ = write!(out, "`{x}`");
-            }
-            Span::Code(x) => out.push_str(&md_escape(x)),
-            Span::Strong(x) => {
-                let _ = write!(out, "**{}**", md_escape(x.trim()));
-                if x.ends_with(' ') {
-                    out.push(' ');
-                }
-            }
-        }
-    }
-    // A value must not open a block (list item, heading, quote) at the
-    // start of a line.
-    if out.starts_with(['-', '+', '=']) {
-        out.insert(0, '\\');
-    }
-    out
-}
-
-fn render_markdown(doc: &Doc) -> String {
-    let mut out = String::new();
-    for block in &doc.0 {
-        match block {
-            Block::Heading(level, text) => {
-                let _ = writeln!(
-                    out,
-                    "{} {}\n",
-                    "#".repeat(usize::from(*level)),
-                    md_escape(text)
-                );
-            }
-            Block::Para(spans) => {
-                let _ = writeln!(out, "{}\n", md_inline(spans));
-            }
-            Block::List(items) => {
-                for item in items {
-                    let _ = writeln!(out, "- {}", md_inline(item));
-                }
-                out.push('\n');
-            }
-            Block::Table { head, rows } => {
-                let _ = writeln!(
-                    out,
-                    "| {} |",
-                    head.iter()
-                        .map(|h| md_escape(h))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
-                );
-                let _ = writeln!(out, "|{}", "---|".repeat(head.len()));
-                for row in rows {
-                    let cells: Vec<String> = row.iter().map(|c| md_inline(c)).collect();
-                    let _ = writeln!(out, "| {} |", cells.join(" | "));
-                }
-                out.push('\n');
-            }
-        }
-    }
-    out.truncate(out.trim_end().len());
-    out.push('\n');
-    out
-}
-
-// ---------------------------------------------------------------------------
-// HTML.
-
-/// Escapes text for HTML element content and quoted attribute values.
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn html_inline(spans: &[Span]) -> String {
-    let mut out = String::new();
-    for s in spans {
-        match s {
-            Span::Text(x) => out.push_str(&html_escape(x)),
-            Span::Code(x) => {
-                let _ = write!(out, "<code>{}</code>", html_escape(x));
-            }
-            Span::Strong(x) => {
-                let _ = write!(out, "<strong>{}</strong>", html_escape(x));
-            }
-        }
-    }
-    out
-}
-
-const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#1b1b1b}\
-h1{font-size:1.6rem;border-bottom:2px solid #000091;padding-bottom:.3rem}\
-h2{font-size:1.25rem;margin-top:2rem;color:#000091}\
-h3{font-size:1.05rem;margin-top:1.5rem}\
-table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}\
-th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left;vertical-align:top}\
-th{background:#eef}\
-code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;background:#f4f4f4;padding:0 .15rem}\
-@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}}";
-
-fn render_html(doc: &Doc) -> String {
-    let title = doc
-        .0
-        .iter()
-        .find_map(|b| match b {
-            Block::Heading(1, t) => Some(t.as_str()),
-            _ => None,
-        })
-        .unwrap_or("Registre des activités de traitement");
-    let mut out = String::new();
-    out.push_str("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n");
-    // The page loads nothing: no script, image, font or style from elsewhere.
-    out.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n");
-    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    let _ = writeln!(out, "<title>{}</title>", html_escape(title));
-    let _ = writeln!(out, "<style>{CSS}</style>\n</head>\n<body>");
-    for block in &doc.0 {
-        match block {
-            Block::Heading(level, text) => {
-                let _ = writeln!(out, "<h{level}>{}</h{level}>", html_escape(text));
-            }
-            Block::Para(spans) => {
-                let _ = writeln!(out, "<p>{}</p>", html_inline(spans));
-            }
-            Block::List(items) => {
-                out.push_str("<ul>\n");
-                for item in items {
-                    let _ = writeln!(out, "<li>{}</li>", html_inline(item));
-                }
-                out.push_str("</ul>\n");
-            }
-            Block::Table { head, rows } => {
-                out.push_str("<table>\n<thead><tr>");
-                for h in head {
-                    let _ = write!(out, "<th scope=\"col\">{}</th>", html_escape(h));
-                }
-                out.push_str("</tr></thead>\n<tbody>\n");
-                for row in rows {
-                    out.push_str("<tr>");
-                    for cell in row {
-                        let _ = write!(out, "<td>{}</td>", html_inline(cell));
-                    }
-                    out.push_str("</tr>\n");
-                }
-                out.push_str("</tbody>\n</table>\n");
-            }
-        }
-    }
-    out.push_str("</body>\n</html>\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::Path;
 
-    fn example() -> Config {
-        Config::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/passerelle.toml"),
-            &Default::default(),
-        )
-        .expect("the example configuration loads")
-    }
-
-    /// The Markdown table whose first cell is `field`, in the section
-    /// starting at `heading`.
-    fn matrix_row<'a>(md: &'a str, field: &str) -> Vec<&'a str> {
-        let section = md
-            .split("\n## ")
-            .find(|s| s.starts_with("4. "))
-            .expect("section 4");
-        let line = section
-            .lines()
-            .find(|l| l.starts_with(&format!("| `{field}` |")))
-            .unwrap_or_else(|| panic!("no matrix row for {field}"));
-        line.trim_matches('|').split(" | ").map(str::trim).collect()
-    }
-
-    fn matrix_head(md: &str) -> Vec<&str> {
-        let section = md
-            .split("\n## ")
-            .find(|s| s.starts_with("4. "))
-            .expect("section 4");
-        let line = section
-            .lines()
-            .find(|l| l.starts_with("| field |"))
-            .expect("matrix head");
-        line.trim_matches('|').split(" | ").map(str::trim).collect()
-    }
-
     #[test]
-    fn markdown_lists_every_view_and_field_with_its_purpose() {
-        let cfg = example();
-        let md = markdown(&cfg, &Retention::default(), "Préfecture de la Vendée");
-        assert!(md.contains("Préfecture de la Vendée"));
-        for f in [
-            &cfg.gateway.path,
-            &cfg.gateway.partners_file,
-            &cfg.gateway.policy_file,
-        ] {
-            assert!(md.contains(&md_escape(&shown(f))));
-        }
-        assert!(md.contains("Generated at "));
-        for (kind, view) in &cfg.policy.views {
-            let start = md
-                .find(&format!("### View {kind}\n"))
-                .unwrap_or_else(|| panic!("no section for view {kind}"));
-            let section = &md[start..];
-            let section = &section[..section[4..].find("\n#").map_or(section.len(), |i| i + 4)];
-            assert!(section.contains(&md_escape(&view.description)), "{kind}");
-            for f in &view.fields {
-                let row = format!("| `{}` | {} |", f.name, md_escape(&f.purpose));
-                assert!(section.contains(&row), "{kind}: no row {row:?}");
-            }
-        }
-        // Every partner is named, the DPO is identified.
-        for p in cfg.partners.iter() {
-            assert!(md.contains(&md_escape(&p.name)), "{}", p.id);
-        }
-        assert!(
-            md.contains("**Data protection officer:** Délégué à la protection des données (`dpo`)")
-        );
-        // Attribution rules, with their reasons, in order.
-        let mut at = 0;
-        for r in &cfg.policy.attribution {
-            let i = md[at..].find(&md_escape(&r.reason)).expect("rule reason");
-            at += i;
-        }
-        assert!(md.contains("at least one child under 21; receives ALF"));
-        // Retention and limits come from the values given.
-        let ret = Retention {
-            cases_months_after_closure: 7,
-            ..Retention::default()
-        };
-        let md = markdown(&cfg, &ret, "x");
-        assert!(md.contains("7 months after the case is closed"));
-        assert!(md.contains("600 requests per minute per partner (burst 60)"));
-        assert!(md.contains("`TLS13_AES_256_GCM_SHA384`"));
-        assert!(md.contains("crl.pem"));
-    }
-
-    #[test]
-    fn telephone_goes_only_to_referents_in_the_dossier() {
-        let cfg = example();
-        let md = markdown(&cfg, &Retention::default(), "CCAPEX");
-        let head = matrix_head(&md);
-        let row = matrix_row(&md, "telephone");
-        assert_eq!(head.len(), row.len());
-        for (id, cell) in head.iter().zip(&row).skip(1) {
-            let p = cfg.partners.get(id).expect("a partner column");
-            if p.has(Role::Referent) {
-                assert_eq!(*cell, "✓ `dossier`", "{id}");
-            } else {
-                assert_eq!(*cell, "", "{id}");
-            }
-        }
-        // CAF gets the name in its enrichment file, never the phone.
-        let caf = head.iter().position(|h| *h == "caf").unwrap();
-        assert!(matrix_row(&md, "nom")[caf].contains("`enrichment`"));
-        assert!(!row[caf].contains("enrichment"));
-        // Nor does the enrichment view's own table list it.
-        let enrichment = &md[md.find("### View enrichment").unwrap()..];
-        let enrichment = &enrichment[..enrichment[4..].find("\n#").unwrap() + 4];
-        assert!(enrichment.contains("| `nom` |"));
-        assert!(!enrichment.contains("telephone"));
-        // The secretariat reads names in the agenda, not the phone.
-        let ddets = head.iter().position(|h| *h == "ddets").unwrap();
-        assert_eq!(matrix_row(&md, "nom")[ddets], "✓ `agenda`");
-        assert_eq!(row[ddets], "");
-        // The DPO receives no case content.
-        let dpo = head.iter().position(|h| *h == "dpo").unwrap();
-        assert!(matrix_row(&md, "nom")[dpo].is_empty());
-        assert!(md.contains("Receive no case data from the gateway: "));
-    }
-
-    #[test]
-    fn html_escapes_a_malicious_controller() {
-        let cfg = example();
-        let evil = "<script>alert(\"x\")</script> & 'co' | **bold** [l](javascript:x)";
-        let page = html(&cfg, &Retention::default(), evil);
-        assert!(!page.contains("<script"));
-        assert!(
-            page.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39;")
-        );
-        let md = markdown(&cfg, &Retention::default(), evil);
-        assert!(!md.contains("<script"));
-        assert!(md.contains("&lt;script&gt;"));
-        assert!(md.contains("\\[l\\](javascript:x)"));
-        // A line break cannot open a block or end a table row.
-        let md = markdown(&cfg, &Retention::default(), "A\n# B\n| c |");
-        assert!(!md.contains("\n# B"));
-        assert!(md.contains("A \\# B \\| c \\|"));
-    }
-
-    #[test]
-    fn html_is_self_contained() {
-        let cfg = example();
-        let page = html(&cfg, &Retention::default(), "CCAPEX de la Vendée");
-        assert!(page.starts_with("<!DOCTYPE html>"));
-        assert!(page.trim_end().ends_with("</html>"));
-        assert!(page.contains("<style>"));
-        let lower = page.to_ascii_lowercase();
-        for bad in [
-            "src=", "href=", "<link", "<script", "<img", "@import", "url(",
-        ] {
-            assert!(!lower.contains(bad), "{bad}");
-        }
-        // "http" only in the CSP meta's http-equiv.
-        assert_eq!(lower.matches("http").count(), 1);
-        assert!(page.contains("http-equiv=\"Content-Security-Policy\""));
-        // Same content as the Markdown: every field of every view.
-        for view in cfg.policy.views.values() {
-            for f in &view.fields {
-                assert!(page.contains(&html_escape(&f.purpose)));
-            }
-        }
-        assert!(page.contains("<td><code>telephone</code></td>"));
-    }
-
-    #[test]
-    fn escaping_helpers() {
-        assert_eq!(md_escape("a_b*c|d<e>&"), "a\\_b\\*c\\|d&lt;e&gt;&amp;");
-        assert_eq!(
-            html_escape("<a href=\"x\">'"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;"
-        );
-        assert!(code_safe("montant_dette") && !code_safe("a`b") && !code_safe("a|b"));
-        assert_eq!(md_inline(&[c("a`b")]), "a\\`b");
-        assert_eq!(md_inline(&[t("- x")]), "\\- x");
+    fn paths_are_shown_with_dot_segments_folded() {
         assert_eq!(
             shown(Path::new("/a/config/../certs/./ca.crt")),
             "/a/certs/ca.crt"
