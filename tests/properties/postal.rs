@@ -3,7 +3,7 @@
 //! by the list reader, and only there.
 
 use passerelle::domain::PostalCode;
-use passerelle::ingest::{Limits, FileError, read_list};
+use passerelle::ingest::{FileError, Limits, read_list};
 use proptest::prelude::*;
 use rust_xlsxwriter::Workbook;
 
