@@ -196,12 +196,12 @@ async fn run() {
             previous.store.close().await;
         }
         let a = App::open(config).await.unwrap();
-        let actor = Actor {
-            partner: a.config.partners.get("ddets").unwrap().clone(),
-            cert_sha256: "bench".into(),
-            request_id: "bench".into(),
-            route: "POST /v1/lists".into(),
-        };
+        let actor = Actor::new(
+            a.config.partners.get("ddets").unwrap().clone(),
+            "bench",
+            "bench",
+            "POST /v1/lists",
+        );
         if run == 0 {
             rss1 = peak_rss_mib();
         }

@@ -153,13 +153,11 @@ pub async fn run(
     );
     enrich(&caf, &enrichment, out).await?;
     month(&base, &certs, out).await?;
-    let entries: i64 = sqlx::Row::try_get(
-        &sqlx::query("SELECT COUNT(*) FROM audit_log")
-            .fetch_one(app.store.pool())
-            .await
-            .map_err(|e| DemoError::Unexpected(e.to_string()))?,
-        0,
-    )
+    let entries = async {
+        let mut conn = app.store.pool().acquire().await?;
+        crate::audit::count(&mut conn).await
+    }
+    .await
     .map_err(|e| DemoError::Unexpected(e.to_string()))?;
     say(
         out,

@@ -6,10 +6,27 @@
 //! checkpoint.
 
 use crate::app::App;
-use crate::audit::{self, AuditRecord, Outcome};
-use crate::store::StoreError;
+use crate::audit::{self, AuditError, AuditRecord, Outcome};
+use crate::store::{StoreError, cases, outbox, returns};
 use serde::Serialize;
-use sqlx::Row;
+
+/// A retention run failed (and removed nothing).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RetentionError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The audit log.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+impl From<sqlx::Error> for RetentionError {
+    fn from(e: sqlx::Error) -> Self {
+        RetentionError::Store(e.into())
+    }
+}
 
 /// What a run removed.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -27,109 +44,39 @@ pub struct RetentionReport {
 const DAY_MS: i64 = 86_400_000;
 
 /// Removes what is past its period at `now_ms`.
-pub async fn run(app: &App, now_ms: i64) -> Result<RetentionReport, StoreError> {
+pub async fn run(app: &App, now_ms: i64) -> Result<RetentionReport, RetentionError> {
     let r = &app.config.policy.retention;
     let mut tx = app.store.begin().await?;
-    let mut report = RetentionReport::default();
 
     // Outbox files: acknowledged and old enough, or never fetched and too old.
-    let ack_cut = now_ms - i64::from(r.outbox_days_after_ack) * DAY_MS;
-    let max_cut = now_ms - i64::from(r.outbox_max_days) * DAY_MS;
-    let old_files = "SELECT file_id FROM outbox WHERE (acked_at IS NOT NULL AND acked_at < $1) OR created_at < $2";
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM outbox_chunks WHERE file_id IN ({old_files})"
-    )))
-    .bind(ack_cut)
-    .bind(max_cut)
-    .execute(&mut *tx)
-    .await?;
-    report.outbox_files = sqlx::query(
-        "DELETE FROM outbox WHERE (acked_at IS NOT NULL AND acked_at < $1) OR created_at < $2",
+    let outbox_files = outbox::delete_expired(
+        &mut tx,
+        now_ms - i64::from(r.outbox_days_after_ack) * DAY_MS,
+        now_ms - i64::from(r.outbox_max_days) * DAY_MS,
     )
-    .bind(ack_cut)
-    .bind(max_cut)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .await?;
 
     // Returns' records.
-    report.returns = sqlx::query("DELETE FROM returns WHERE created_at < $1")
-        .bind(now_ms - i64::from(r.returns_days) * DAY_MS)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let returns =
+        returns::delete_before(&mut tx, now_ms - i64::from(r.returns_days) * DAY_MS).await?;
 
     // Cases closed or not processed long enough ago: the last decision or
     // event on them is older than the period.
     let case_cut = now_ms - i64::from(r.cases_months_after_closure) * 30 * DAY_MS;
-    let rows = sqlx::query(
-        "SELECT c.case_id FROM cases c WHERE c.state IN ('closed', 'non_traite') \
-         AND COALESCE((SELECT MAX(d.decided_at) FROM decisions d WHERE d.case_id = c.case_id), 0) < $1 \
-         AND COALESCE((SELECT MAX(e.created_at) FROM events e WHERE e.case_id = c.case_id), 0) < $1",
-    )
-    .bind(case_cut)
-    .fetch_all(&mut *tx)
-    .await?;
-    for row in &rows {
-        let id: String = row.try_get(0)?;
-        for sql in [
-            "DELETE FROM case_tokens WHERE case_id = $1",
-            "DELETE FROM enrichments WHERE case_id = $1",
-            "DELETE FROM member_answers WHERE case_id = $1",
-            "DELETE FROM agenda WHERE case_id = $1",
-            "DELETE FROM decisions WHERE case_id = $1",
-            "DELETE FROM events WHERE case_id = $1",
-            "DELETE FROM cases WHERE case_id = $1",
-        ] {
-            sqlx::query(sql).bind(id.clone()).execute(&mut *tx).await?;
-        }
+    let over = cases::over_before(&mut tx, case_cut).await?;
+    for id in &over {
+        cases::delete(&mut tx, id).await?;
     }
-    report.cases = rows.len() as u64;
 
     // Audit entries: the oldest contiguous run older than the period.
-    let audit_cut = now_ms - i64::from(r.audit_days) * DAY_MS;
-    let keep_from: Option<i64> = sqlx::query("SELECT MIN(seq) FROM audit_log WHERE at >= $1")
-        .bind(audit_cut)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    let below: i64 = match keep_from {
-        Some(s) => s,
-        None => sqlx::query("SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_log")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?,
+    let audit_entries =
+        audit::prune_before(&mut tx, now_ms - i64::from(r.audit_days) * DAY_MS).await?;
+    let report = RetentionReport {
+        cases: over.len() as u64,
+        outbox_files,
+        returns,
+        audit_entries,
     };
-    let first: Option<i64> = sqlx::query("SELECT MIN(seq) FROM audit_log")
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-    if let Some(first) = first
-        && first < below
-    {
-        sqlx::query("INSERT INTO audit_pruned (seq, leaf_hash) SELECT seq, leaf_hash FROM audit_log WHERE seq < $1")
-            .bind(below)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE audit_head SET prunable_below = $1 WHERE id = 1")
-            .bind(below)
-            .execute(&mut *tx)
-            .await?;
-        report.audit_entries = sqlx::query("DELETE FROM audit_log WHERE seq < $1")
-            .bind(below)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        // Sets are numbered by the entry they were first written for; a
-        // set still named by a kept entry (a later download) stays.
-        sqlx::query(
-            "DELETE FROM audit_subjects WHERE set_id < $1 AND set_id NOT IN \
-             (SELECT subjects_set FROM audit_log WHERE subjects_set IS NOT NULL)",
-        )
-        .bind(below)
-        .execute(&mut *tx)
-        .await?;
-    }
 
     let mut rec = AuditRecord::new("retention.run", Outcome::Ok);
     rec.objects = vec![

@@ -1,10 +1,10 @@
 //! Audit entries and their canonical bytes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// How a request or action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Done.
@@ -102,10 +102,104 @@ pub(super) struct CanonicalEntry<'a> {
     pub prev: &'a str,
 }
 
+/// A stored entry read back: the one typed reading of `audit_log.entry`
+/// (the DPO's listing and subject-access answers, the report, the
+/// households an entry names). Its fields and their order are
+/// [`CanonicalEntry`]'s, so serialising it gives back the stored JSON.
+/// Entries of earlier releases may lack fields: they read as empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoredEntry {
+    /// Entry format version.
+    pub v: u8,
+    /// Sequence number.
+    pub seq: i64,
+    /// When (RFC 3339 UTC, milliseconds).
+    pub at: String,
+    /// The partner id.
+    pub partner: Option<String>,
+    /// SHA-256 of the client certificate.
+    pub cert_sha256: Option<String>,
+    /// The action.
+    pub action: String,
+    /// HTTP method and route.
+    pub route: Option<String>,
+    /// HTTP status answered.
+    pub status: Option<u16>,
+    /// Object ids concerned.
+    pub objects: Vec<String>,
+    /// Names of the fields disclosed or received.
+    pub fields: Vec<String>,
+    /// Rows concerned.
+    pub rows: Option<u64>,
+    /// How many households the entry's set names.
+    pub subjects: u64,
+    /// The set's digest ([`super::SubjectsDigest`]).
+    pub subjects_sha256: String,
+    /// Outcome (absent only from a malformed entry).
+    pub outcome: Option<Outcome>,
+    /// Reason code.
+    pub reason: Option<String>,
+    /// Request id.
+    pub request_id: Option<String>,
+    /// The previous entry's leaf hash.
+    pub prev: String,
+}
+
+impl StoredEntry {
+    /// Reads a stored entry's JSON; `None` when it is not an entry.
+    pub fn parse(json: &str) -> Option<StoredEntry> {
+        serde_json::from_str(json).ok()
+    }
+}
+
+impl std::fmt::Display for StoredEntry {
+    /// The entry's JSON, as stored.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| std::fmt::Error)?)
+    }
+}
+
 /// RFC 6962 §2.1 leaf hash: SHA-256(0x00 || entry).
 pub fn leaf_hash(entry: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update([0x00]);
     h.update(entry);
     h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_entry_serialises_back_to_its_canonical_bytes() {
+        let objects = vec!["file:fil_1".to_owned()];
+        let fields = vec!["token".to_owned(), "nom".to_owned()];
+        let canonical = CanonicalEntry {
+            v: 1,
+            seq: 7,
+            at: "2026-11-29T10:00:00.000Z".into(),
+            partner: Some("caf"),
+            cert_sha256: None,
+            action: "outbox.download",
+            route: Some("GET /v1/outbox/fil_1"),
+            status: None,
+            objects: &objects,
+            fields: &fields,
+            rows: Some(3),
+            subjects: 3,
+            subjects_sha256: "ab".into(),
+            outcome: Outcome::Ok,
+            reason: None,
+            request_id: Some("req_1"),
+            prev: "cd",
+        };
+        let json = serde_json::to_string(&canonical).unwrap();
+        let stored = StoredEntry::parse(&json).unwrap();
+        assert_eq!(stored.to_string(), json);
+        assert_eq!(stored.partner.as_deref(), Some("caf"));
+        assert_eq!(stored.outcome, Some(Outcome::Ok));
+        assert_eq!(StoredEntry::parse("\"entry\""), None);
+    }
 }

@@ -14,8 +14,9 @@
 //! (each links to the previous one's leaf hash): nothing else is appended
 //! between a reservation and its writes.
 
-use super::entry::CanonicalEntry;
+use super::entry::{CanonicalEntry, StoredEntry};
 use super::{AuditRecord, leaf_hash};
+use crate::domain::CaseId;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
 
@@ -151,16 +152,106 @@ pub async fn subjects_of(
     let Some(set) = row.try_get::<Option<i64>, _>(0)? else {
         return Ok(None);
     };
-    let entry: serde_json::Value =
-        serde_json::from_str(&row.try_get::<String, _>(1)?).unwrap_or_default();
+    let entry = StoredEntry::parse(&row.try_get::<String, _>(1)?).unwrap_or_default();
     Ok(Some(Subjects {
         set,
-        count: entry["subjects"].as_u64().unwrap_or(0),
-        sha256: entry["subjects_sha256"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        count: entry.subjects,
+        sha256: entry.subjects_sha256,
     }))
+}
+
+/// Writes the households of a list's cases, in line order, as the set
+/// `set` (its upload's), in the database: their references never pass
+/// through memory together. Its digest is the one `circuit::lists`
+/// computed over the same rows.
+pub async fn stage_list_subjects(
+    conn: &mut AnyConnection,
+    set: i64,
+    list_id: &str,
+) -> Result<(), AuditError> {
+    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+        // A list's case ids share a prefix: the primary key finds them in
+        // order (SQLite has no list index).
+        let (low, high) = CaseId::list_bounds(list_id);
+        sqlx::query(
+            "INSERT INTO audit_subjects (set_id, n, subject) SELECT $1, line, subject FROM cases \
+             WHERE case_id > $2 AND case_id < $3 AND list_id = $4",
+        )
+        .bind(set)
+        .bind(low)
+        .bind(high)
+        .bind(list_id.to_owned())
+        .execute(&mut *conn)
+        .await?;
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO audit_subjects (set_id, n, subject) SELECT $1, line, subject FROM cases WHERE list_id = $2",
+    )
+    .bind(set)
+    .bind(list_id.to_owned())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Entries written so far (pruned ones excepted).
+pub async fn count(conn: &mut AnyConnection) -> Result<i64, AuditError> {
+    Ok(sqlx::query("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?)
+}
+
+/// Removes the content of the oldest contiguous run of entries written
+/// before `cut_ms`, keeping their leaf hashes (`audit_pruned`) so the log
+/// stays verifiable against every checkpoint; returns how many.
+pub async fn prune_before(conn: &mut AnyConnection, cut_ms: i64) -> Result<u64, AuditError> {
+    let keep_from: Option<i64> = sqlx::query("SELECT MIN(seq) FROM audit_log WHERE at >= $1")
+        .bind(cut_ms)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let below: i64 = match keep_from {
+        Some(s) => s,
+        None => sqlx::query("SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_log")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?,
+    };
+    let first: Option<i64> = sqlx::query("SELECT MIN(seq) FROM audit_log")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let Some(first) = first else { return Ok(0) };
+    if first >= below {
+        return Ok(0);
+    }
+    sqlx::query(
+        "INSERT INTO audit_pruned (seq, leaf_hash) SELECT seq, leaf_hash FROM audit_log WHERE seq < $1",
+    )
+    .bind(below)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_head SET prunable_below = $1 WHERE id = 1")
+        .bind(below)
+        .execute(&mut *conn)
+        .await?;
+    let pruned = sqlx::query("DELETE FROM audit_log WHERE seq < $1")
+        .bind(below)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    // Sets are numbered by the entry they were first written for; a set
+    // still named by a kept entry (a later download) stays.
+    sqlx::query(
+        "DELETE FROM audit_subjects WHERE set_id < $1 AND set_id NOT IN \
+         (SELECT subjects_set FROM audit_log WHERE subjects_set IS NOT NULL)",
+    )
+    .bind(below)
+    .execute(&mut *conn)
+    .await?;
+    Ok(pruned)
 }
 
 /// Writes the reserved entry `seq` naming the set `subjects` (already

@@ -1,7 +1,20 @@
 //! The DPO's questions to the log: filtered listing, and every access to
 //! one household's data (GDPR art. 15: "who has seen my file?").
 
+use super::StoredEntry;
 use sqlx::{AnyConnection, Row};
+
+/// A query could not be answered.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// A filter is malformed (the caller's mistake).
+    #[error("{0}")]
+    BadFilter(String),
+    /// The log could not be read.
+    #[error("cannot read the audit log: {0}")]
+    Db(#[from] sqlx::Error),
+}
 
 /// Filters of `GET /v1/audit`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -36,7 +49,7 @@ fn day_ms(day: &str, end: bool) -> Result<i64, String> {
 pub async fn list(
     conn: &mut AnyConnection,
     f: &Filter,
-) -> Result<(Vec<serde_json::Value>, i64), String> {
+) -> Result<(Vec<StoredEntry>, i64), QueryError> {
     let mut clauses = vec!["1 = 1".to_owned()];
     let mut params: Vec<Param> = Vec::new();
     enum Param {
@@ -44,11 +57,11 @@ pub async fn list(
         S(String),
     }
     if let Some(d) = &f.from {
-        params.push(Param::I(day_ms(d, false)?));
+        params.push(Param::I(day_ms(d, false).map_err(QueryError::BadFilter)?));
         clauses.push(format!("at >= ${}", params.len()));
     }
     if let Some(d) = &f.to {
-        params.push(Param::I(day_ms(d, true)?));
+        params.push(Param::I(day_ms(d, true).map_err(QueryError::BadFilter)?));
         clauses.push(format!("at < ${}", params.len()));
     }
     for (col, v) in [
@@ -89,20 +102,12 @@ pub async fn list(
             q
         }};
     }
-    let total: i64 = bound!(count_sql)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| e.to_string())?
-        .try_get(0)
-        .map_err(|e| e.to_string())?;
-    let rows = bound!(list_sql)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| e.to_string())?;
+    let total: i64 = bound!(count_sql).fetch_one(&mut *conn).await?.try_get(0)?;
+    let rows = bound!(list_sql).fetch_all(&mut *conn).await?;
     let entries = rows
         .iter()
         .filter_map(|r| r.try_get::<String, _>(0).ok())
-        .filter_map(|e| serde_json::from_str(&e).ok())
+        .filter_map(|e| StoredEntry::parse(&e))
         .collect();
     Ok((entries, total))
 }
@@ -112,7 +117,7 @@ pub async fn list(
 pub async fn by_subject(
     conn: &mut AnyConnection,
     subjects: &[String],
-) -> Result<Vec<serde_json::Value>, sqlx::Error> {
+) -> Result<Vec<StoredEntry>, sqlx::Error> {
     let mut out = Vec::new();
     for s in subjects {
         let rows = sqlx::query(
@@ -122,12 +127,12 @@ pub async fn by_subject(
         .fetch_all(&mut *conn)
         .await?;
         for r in rows {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.try_get::<String, _>(0)?) {
-                out.push(v);
+            if let Some(e) = StoredEntry::parse(&r.try_get::<String, _>(0)?) {
+                out.push(e);
             }
         }
     }
-    out.sort_by_key(|v| v["seq"].as_i64());
-    out.dedup_by_key(|v| v["seq"].as_i64());
+    out.sort_by_key(|e| e.seq);
+    out.dedup_by_key(|e| e.seq);
     Ok(out)
 }

@@ -25,17 +25,16 @@ pub async fn build(
         .await?;
     let mut entries = Vec::with_capacity(rows.len());
     for r in &rows {
-        let entry: serde_json::Value =
-            serde_json::from_str(&r.try_get::<String, _>(5)?).unwrap_or_default();
+        let entry = super::StoredEntry::parse(&r.try_get::<String, _>(5)?).unwrap_or_default();
         entries.push(ReportEntry {
             seq: r.try_get(0)?,
             at_ms: r.try_get(1)?,
             partner: r.try_get(2)?,
             action: r.try_get(3)?,
             outcome: r.try_get(4)?,
-            reason: entry["reason"].as_str().map(str::to_owned),
-            route: entry["route"].as_str().map(str::to_owned),
-            rows: entry["rows"].as_u64(),
+            reason: entry.reason,
+            route: entry.route,
+            rows: entry.rows,
         });
     }
     let verification = Verification {

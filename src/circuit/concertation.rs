@@ -1,18 +1,35 @@
-//! The monthly concertation: an agenda of the cases awaiting a referent,
-//! each with a proposal and its reason; decisions, each attributed case
-//! routed to its referent as a `dossier` file; the secretariat's deadline
-//! alerts; and routing a list to the members before CAF answers.
+//! The monthly concertation (`secretariat`): an agenda of the cases
+//! awaiting a referent, each with a proposal and its reason; decisions,
+//! each attributed case routed to its referent as a `dossier` file.
 
-use super::cases::{self, Case, state};
+use super::cases::{self, Case};
 use super::{Actor, CircuitError};
 use crate::app::App;
 use crate::audit::{self, Outcome};
-use crate::config::{NON_TRAITE_MOTIFS, Role};
+use crate::config::Role;
+use crate::domain::{CaseId, CaseState, FileKind, NonTraiteMotif, Token};
 use crate::policy::attribution::{Proposal, propose};
+use crate::store::{Tx, concertations, decisions, member_answers, tokens};
 use crate::util::{new_id, now_ms};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use std::collections::BTreeMap;
+
+/// The fields of a case an agenda ([`AgendaEntry`]) discloses to the
+/// secretariat, each with its purpose: what the audit log records for an
+/// agenda and what the register of processing declares.
+pub const AGENDA_FIELDS: [(&str, &str); 5] = [
+    ("token", "quote the case in the concertation's decisions"),
+    ("nom", "identify the household at the concertation"),
+    ("prenom", "identify the household at the concertation"),
+    (
+        "commune",
+        "identify the household and its sector at the concertation",
+    ),
+    (
+        "date_cdp",
+        "order the cases by the days left before the legal delay runs out",
+    ),
+];
 
 /// One agenda entry (CONTRACT.md `POST /v1/concertations`).
 #[derive(Debug, Clone, Serialize)]
@@ -71,19 +88,22 @@ pub struct DecisionRequest {
 }
 
 /// Days left for a case on `day`.
-fn days_left(app: &App, date_cdp: time::Date, day: time::Date) -> i64 {
+pub(super) fn days_left(app: &App, date_cdp: time::Date, day: time::Date) -> i64 {
     let deadline = date_cdp + time::Duration::days(i64::from(app.config.policy.legal_delay_days));
     (deadline - day).whole_days()
 }
 
+/// A case's agenda entry on `day`, under the secretariat's token: the
+/// referent of an earlier CDP of the household first, then one a member
+/// said already follows it, else the policy's attribution rules.
 async fn entry(
     app: &App,
-    tx: &mut crate::store::Tx,
+    tx: &mut Tx,
     secretariat: &str,
     c: &Case,
     day: time::Date,
 ) -> Result<AgendaEntry, CircuitError> {
-    let known = cases::known_referent(tx, &c.case_id).await?;
+    let known = member_answers::known_referent(tx, &c.case_id).await?;
     let households = app
         .pseudo
         .household_tokens(&crate::pseudo::household_identity(
@@ -91,7 +111,7 @@ async fn entry(
             &c.row.prenom,
             c.row.code_postal.as_ref(),
         ));
-    let earlier = cases::earlier_referent(tx, &households, &c.case_id).await?;
+    let earlier = decisions::earlier_referent(tx, &households, &c.case_id).await?;
     let (proposal, why) = if let Some(o) = &earlier {
         (
             Some(Proposal {
@@ -120,7 +140,7 @@ async fn entry(
     };
     let token = app
         .pseudo
-        .case_token(c.key_version, secretariat, &c.case_id);
+        .case_token(c.key_version, secretariat, c.case_id.as_str());
     Ok(AgendaEntry {
         token,
         nom: c.row.nom.clone(),
@@ -136,117 +156,171 @@ async fn entry(
     })
 }
 
-/// Opens a concertation on `date`: the agenda of every case awaiting a
-/// referent.
-pub async fn open(
-    app: &App,
-    actor: &Actor,
-    date: time::Date,
-) -> Result<(String, Vec<AgendaEntry>), CircuitError> {
-    let mut tx = app.store.begin().await?;
-    let waiting = cases::load_where(
-        app,
-        &mut tx,
-        "c.case_id NOT IN (SELECT case_id FROM decisions) AND c.state <> $1",
-        state::NON_TRAITE,
-    )
-    .await?;
-    let id = new_id("cct");
-    let at = now_ms();
-    sqlx::query(
-        "INSERT INTO concertations (concertation_id, date, created_at) VALUES ($1, $2, $3)",
-    )
-    .bind(id.clone())
-    .bind(date.to_string())
-    .bind(at)
-    .execute(&mut *tx)
-    .await?;
-    let mut agenda = Vec::new();
-    let mut tokens = Vec::new();
-    for c in &waiting {
-        let e = entry(app, &mut tx, &actor.partner.id, c, date).await?;
-        sqlx::query(
-            "INSERT INTO agenda (concertation_id, case_id, proposal, non_traite, reason, referent_connu) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id.clone())
-        .bind(c.case_id.clone())
-        .bind(e.proposal.as_ref().and_then(|p| p.organisme.clone()))
-        .bind(e.proposal.as_ref().and_then(|p| p.non_traite.clone()))
-        .bind(
-            e.proposal
-                .as_ref()
-                .map(|p| p.reason.clone())
-                .or(e.no_proposal_reason.clone())
-                .unwrap_or_default(),
-        )
-        .bind(e.referent_connu.clone())
-        .execute(&mut *tx)
-        .await?;
-        tokens.push((e.token.clone(), c.case_id.clone()));
-        agenda.push(e);
-    }
-    crate::store::outbox::insert_tokens(&mut tx, &actor.partner.id, tokens, at).await?;
-    let mut rec = actor.record("concertation.open", Outcome::Ok);
-    rec.objects = vec![format!("concertation:{id}")];
-    rec.fields = ["token", "nom", "prenom", "commune", "date_cdp"]
-        .map(String::from)
-        .to_vec();
-    rec.rows = Some(agenda.len() as u64);
-    rec.subjects = waiting.iter().map(|c| c.subject.clone()).collect();
-    audit::append(&mut tx, &rec).await?;
-    tx.commit().await?;
-    Ok((id, agenda))
+/// An agenda (CONTRACT.md `POST /v1/concertations`,
+/// `GET /v1/concertations/{id}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Agenda {
+    /// The cases, in CDP date order.
+    pub agenda: Vec<AgendaEntry>,
+    /// Id.
+    pub concertation_id: String,
+    /// Its date (`AAAA-MM-JJ`).
+    pub date: String,
 }
 
-async fn concertation_date(
-    tx: &mut crate::store::Tx,
+/// Refuses unless the actor runs the concertation (`secretariat`). The
+/// operations here check it; an adapter may check it before reading the
+/// request's body.
+pub fn may_hold(actor: &Actor) -> Result<(), CircuitError> {
+    actor.require(Role::Secretariat)
+}
+
+/// Opens a concertation on `date`: the agenda of every case awaiting a
+/// referent.
+pub async fn open(app: &App, actor: &Actor, date: time::Date) -> Result<Agenda, CircuitError> {
+    may_hold(actor)?;
+    let mut tx = app.store.begin().await?;
+    let waiting = cases::open_all(app, crate::store::cases::awaiting_decision(&mut tx).await?)?;
+    let id = new_id("cct");
+    let at = now_ms();
+    concertations::insert(&mut tx, &id, &date.to_string(), at).await?;
+    let mut agenda = Vec::new();
+    let mut shown = Vec::new();
+    for c in &waiting {
+        let e = entry(app, &mut tx, actor.partner_id(), c, date).await?;
+        concertations::add_to_agenda(
+            &mut tx,
+            &id,
+            concertations::AgendaLine {
+                case_id: c.case_id.clone(),
+                proposal: e.proposal.as_ref().and_then(|p| p.organisme.clone()),
+                non_traite: e.proposal.as_ref().and_then(|p| p.non_traite.clone()),
+                reason: e
+                    .proposal
+                    .as_ref()
+                    .map(|p| p.reason.clone())
+                    .or(e.no_proposal_reason.clone())
+                    .unwrap_or_default(),
+                referent_connu: e.referent_connu.clone(),
+            },
+        )
+        .await?;
+        shown.push((Token::new(e.token.clone()), c.case_id.clone()));
+        agenda.push(e);
+    }
+    tokens::insert(&mut tx, actor.partner_id(), shown, at).await?;
+    audit_agenda(&mut tx, actor, "concertation.open", &id, &waiting).await?;
+    tx.commit().await?;
+    Ok(Agenda {
+        agenda,
+        concertation_id: id,
+        date: date.to_string(),
+    })
+}
+
+/// Audits an agenda disclosed to the secretariat.
+async fn audit_agenda(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &str,
     id: &str,
-) -> Result<time::Date, CircuitError> {
-    let row = sqlx::query("SELECT date FROM concertations WHERE concertation_id = $1")
-        .bind(id.to_owned())
-        .fetch_optional(&mut **tx)
+    listed: &[Case],
+) -> Result<(), CircuitError> {
+    let mut rec = actor.record(action, Outcome::Ok);
+    rec.objects = vec![format!("concertation:{id}")];
+    rec.fields = AGENDA_FIELDS.map(|(f, _)| f.to_owned()).to_vec();
+    rec.rows = Some(listed.len() as u64);
+    rec.subjects = listed.iter().map(|c| c.subject.clone()).collect();
+    audit::append(tx, &rec).await?;
+    Ok(())
+}
+
+async fn concertation_date(tx: &mut Tx, id: &str) -> Result<time::Date, CircuitError> {
+    let date = concertations::date(tx, id)
         .await?
         .ok_or(CircuitError::NotFound)?;
-    crate::domain::parse_date(&row.try_get::<String, _>(0)?).map_err(CircuitError::BadRequest)
+    crate::domain::parse_date(&date).map_err(CircuitError::BadRequest)
 }
 
 /// The agenda with the decisions taken so far.
-pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<serde_json::Value, CircuitError> {
+pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<Agenda, CircuitError> {
+    may_hold(actor)?;
     let mut tx = app.store.begin().await?;
     let day = concertation_date(&mut tx, id).await?;
-    let listed = cases::load_where(
-        app,
-        &mut tx,
-        "c.case_id IN (SELECT case_id FROM agenda WHERE concertation_id = $1)",
-        id,
-    )
-    .await?;
+    let listed = cases::open_all(app, crate::store::cases::on_agenda(&mut tx, id).await?)?;
     let mut agenda = Vec::new();
     for c in &listed {
-        let mut e = entry(app, &mut tx, &actor.partner.id, c, day).await?;
-        let d = sqlx::query("SELECT organisme, non_traite FROM decisions WHERE case_id = $1")
-            .bind(c.case_id.clone())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(d) = d {
+        let mut e = entry(app, &mut tx, actor.partner_id(), c, day).await?;
+        if let Some(d) = decisions::of_case(&mut tx, &c.case_id).await? {
             e.decision = Some(Decision {
                 token: e.token.clone(),
-                organisme: d.try_get(0)?,
-                non_traite: d.try_get(1)?,
+                organisme: d.organisme,
+                non_traite: d.non_traite,
             });
         }
         agenda.push(e);
     }
-    let mut rec = actor.record("concertation.read", Outcome::Ok);
-    rec.objects = vec![format!("concertation:{id}")];
-    rec.fields = ["token", "nom", "prenom", "commune", "date_cdp"]
-        .map(String::from)
-        .to_vec();
-    rec.rows = Some(agenda.len() as u64);
-    rec.subjects = listed.iter().map(|c| c.subject.clone()).collect();
-    audit::append(&mut tx, &rec).await?;
+    audit_agenda(&mut tx, actor, "concertation.read", id, &listed).await?;
     tx.commit().await?;
-    Ok(serde_json::json!({"concertation_id": id, "date": day.to_string(), "agenda": agenda}))
+    Ok(Agenda {
+        agenda,
+        concertation_id: id.to_owned(),
+        date: day.to_string(),
+    })
+}
+
+/// The answer to decisions (CONTRACT.md
+/// `POST /v1/concertations/{id}/decisions`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Decided {
+    /// The concertation.
+    pub concertation_id: String,
+    /// The decisions recorded.
+    pub decided: Vec<Decision>,
+    /// The `dossier` files routed to the referents.
+    pub files: Vec<String>,
+}
+
+/// What a decision says, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Verdict {
+    /// A referent designated.
+    Referent(String),
+    /// Not processed, for this motif.
+    NotProcessed(NonTraiteMotif),
+}
+
+impl Verdict {
+    /// Checks a decision as the secretariat wrote it.
+    fn of(d: &Decision) -> Result<Verdict, String> {
+        match (&d.organisme, &d.non_traite) {
+            (Some(_), Some(_)) | (None, None) => Err(format!(
+                "{}: give exactly one of organisme and non_traite",
+                d.token
+            )),
+            (None, Some(m)) => NonTraiteMotif::parse(m)
+                .map(Verdict::NotProcessed)
+                .ok_or_else(|| {
+                    format!(
+                        "{}: non_traite must be one of {}",
+                        d.token,
+                        NonTraiteMotif::names(", ")
+                    )
+                }),
+            (Some(o), None) if o.trim().is_empty() => {
+                Err(format!("{}: organisme is empty", d.token))
+            }
+            (Some(o), None) => Ok(Verdict::Referent(o.clone())),
+        }
+    }
+}
+
+/// A decision to record on a case.
+struct Wanted {
+    case_id: CaseId,
+    verdict: Verdict,
+    /// As answered.
+    decision: Decision,
 }
 
 /// Records decisions; routes each newly attributed case to its referent.
@@ -255,79 +329,90 @@ pub async fn decide(
     actor: &Actor,
     id: &str,
     req: &DecisionRequest,
-) -> Result<serde_json::Value, CircuitError> {
+) -> Result<Decided, CircuitError> {
+    may_hold(actor)?;
     let mut tx = app.store.begin().await?;
     concertation_date(&mut tx, id).await?;
-    let mut wanted: Vec<(String, Decision)> = Vec::new(); // (case_id, decision)
-    let mut conflicts = Vec::new();
+    let wanted = wanted(app, &mut tx, actor, id, req).await?;
+    refuse_decided(&mut tx, &wanted).await?;
+    let at = now_ms();
+    let (by_referent, subjects) = record_decisions(app, &mut tx, id, &wanted, at).await?;
+    let files = route_dossiers(app, &mut tx, actor, by_referent, at).await?;
+    let mut rec = actor.record("concertation.decide", Outcome::Ok);
+    rec.objects = vec![format!("concertation:{id}")];
+    rec.objects
+        .extend(files.iter().map(|f| format!("file:{f}")));
+    rec.rows = Some(wanted.len() as u64);
+    rec.subjects = subjects;
+    audit::append(&mut tx, &rec).await?;
+    tx.commit().await?;
+    Ok(Decided {
+        concertation_id: id.to_owned(),
+        decided: wanted.into_iter().map(|w| w.decision).collect(),
+        files,
+    })
+}
+
+/// The decisions asked for, checked (each names a case of this agenda by
+/// the secretariat's token, with one valid verdict), then the proposals
+/// accepted on the agenda's other undecided cases. Nothing is decided if
+/// one is wrong.
+async fn wanted(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    id: &str,
+    req: &DecisionRequest,
+) -> Result<Vec<Wanted>, CircuitError> {
+    let mut wanted: Vec<Wanted> = Vec::new();
     let mut bad = Vec::new();
     for d in &req.decisions {
-        if d.organisme.is_some() == d.non_traite.is_some() {
-            bad.push(format!(
-                "{}: give exactly one of organisme and non_traite",
-                d.token
-            ));
-            continue;
-        }
-        if let Some(m) = &d.non_traite
-            && !NON_TRAITE_MOTIFS.contains(&m.as_str())
-        {
-            bad.push(format!(
-                "{}: non_traite must be one of {}",
-                d.token,
-                NON_TRAITE_MOTIFS.join(", ")
-            ));
-            continue;
-        }
-        if let Some(o) = &d.organisme
-            && o.trim().is_empty()
-        {
-            bad.push(format!("{}: organisme is empty", d.token));
-            continue;
-        }
-        let Some(case_id) = cases::by_token(&mut tx, &actor.partner.id, &d.token).await? else {
+        let verdict = match Verdict::of(d) {
+            Ok(v) => v,
+            Err(why) => {
+                bad.push(why);
+                continue;
+            }
+        };
+        let Some(case_id) = tokens::case_of(tx, actor.partner_id(), &Token::new(&d.token)).await?
+        else {
             bad.push(format!("{}: unknown token", d.token));
             continue;
         };
-        let on_agenda =
-            sqlx::query("SELECT 1 FROM agenda WHERE concertation_id = $1 AND case_id = $2")
-                .bind(id.to_owned())
-                .bind(case_id.clone())
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-        if !on_agenda {
+        if !concertations::is_on_agenda(tx, id, &case_id).await? {
             bad.push(format!("{}: not on this concertation's agenda", d.token));
             continue;
         }
-        wanted.push((case_id, d.clone()));
+        wanted.push(Wanted {
+            case_id,
+            verdict,
+            decision: d.clone(),
+        });
     }
     if req.accept_proposals {
-        let rows = sqlx::query(
-            "SELECT a.case_id, a.proposal, a.non_traite, c.key_version FROM agenda a JOIN cases c ON c.case_id = a.case_id \
-             WHERE a.concertation_id = $1 AND (a.proposal IS NOT NULL OR a.non_traite IS NOT NULL) \
-             AND a.case_id NOT IN (SELECT case_id FROM decisions)",
-        )
-        .bind(id.to_owned())
-        .fetch_all(&mut *tx)
-        .await?;
-        for r in rows {
-            let case_id: String = r.try_get(0)?;
-            if wanted.iter().any(|(c, _)| *c == case_id) {
+        for p in concertations::undecided_proposals(tx, id).await? {
+            if wanted.iter().any(|w| w.case_id == p.case_id) {
                 continue; // an explicit decision wins over the proposal
             }
-            wanted.push((
-                case_id.clone(),
-                Decision {
-                    token: app.pseudo.case_token(
-                        u32::try_from(r.try_get::<i64, _>(3)?).unwrap_or(1),
-                        &actor.partner.id,
-                        &case_id,
-                    ),
-                    organisme: r.try_get(1)?,
-                    non_traite: r.try_get(2)?,
-                },
-            ));
+            let token =
+                app.pseudo
+                    .case_token(p.key_version, actor.partner_id(), p.case_id.as_str());
+            let decision = Decision {
+                token,
+                organisme: p.organisme,
+                non_traite: p.non_traite,
+            };
+            // The proposals came from the policy's rules, checked at load.
+            let verdict =
+                Verdict::of(&decision).map_err(|why| crate::store::StoreError::Invalid {
+                    column: "agenda.proposal",
+                    value: why,
+                })?;
+            wanted.push(Wanted {
+                case_id: p.case_id,
+                verdict,
+                decision,
+            });
         }
     }
     if !bad.is_empty() {
@@ -336,52 +421,66 @@ pub async fn decide(
             bad.join("; ")
         )));
     }
-    for (case_id, d) in &wanted {
-        let done = sqlx::query("SELECT 1 FROM decisions WHERE case_id = $1")
-            .bind(case_id.clone())
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-        if done {
-            conflicts.push((0, d.token.clone(), "already decided".to_owned()));
+    Ok(wanted)
+}
+
+/// Refuses the whole request if one of its cases is already decided.
+async fn refuse_decided(tx: &mut Tx, wanted: &[Wanted]) -> Result<(), CircuitError> {
+    let mut conflicts = Vec::new();
+    for w in wanted {
+        if decisions::of_case(tx, &w.case_id).await?.is_some() {
+            conflicts.push((0, w.decision.token.clone(), "already decided".to_owned()));
         }
     }
-    if !conflicts.is_empty() {
-        return Err(CircuitError::Conflict {
-            message: format!(
-                "{} case(s) already decided; nothing was recorded",
-                conflicts.len()
-            ),
-            lines: conflicts,
-        });
+    if conflicts.is_empty() {
+        return Ok(());
     }
-    let at = now_ms();
-    let mut by_referent: BTreeMap<String, Vec<Case>> = BTreeMap::new();
+    Err(CircuitError::Conflict {
+        message: format!(
+            "{} case(s) already decided; nothing was recorded",
+            conflicts.len()
+        ),
+        lines: conflicts,
+    })
+}
+
+/// Cases to route, by referent partner.
+type ByReferent = BTreeMap<String, Vec<Case>>;
+
+/// Stores each decision and moves its case on (attributed, or not
+/// processed); returns the attributed cases whose referent is a partner of
+/// the gateway, and the households concerned.
+async fn record_decisions(
+    app: &App,
+    tx: &mut Tx,
+    id: &str,
+    wanted: &[Wanted],
+    at: i64,
+) -> Result<(ByReferent, Vec<String>), CircuitError> {
+    let mut by_referent = ByReferent::new();
     let mut subjects = Vec::new();
-    let mut summary = Vec::new();
-    for (case_id, d) in &wanted {
-        let c = cases::load(app, &mut tx, case_id).await?;
-        let known = cases::known_referent(&mut tx, case_id).await?;
-        sqlx::query(
-            "INSERT INTO decisions (case_id, concertation_id, organisme, non_traite, nouvelle, decided_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(case_id.clone())
-        .bind(id.to_owned())
-        .bind(d.organisme.clone())
-        .bind(d.non_traite.clone())
-        .bind(i64::from(known.is_none()))
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        let new_state = if d.non_traite.is_some() {
-            state::NON_TRAITE
-        } else {
-            state::ATTRIBUTED
+    for w in wanted {
+        let c = cases::load(app, tx, &w.case_id).await?;
+        let known = member_answers::known_referent(tx, &w.case_id).await?;
+        let (organisme, non_traite, new_state) = match &w.verdict {
+            Verdict::Referent(o) => (Some(o.clone()), None, CaseState::Attributed),
+            Verdict::NotProcessed(m) => (None, Some(m.as_str().to_owned()), CaseState::NonTraite),
         };
-        cases::set_state(&mut tx, case_id, new_state).await?;
+        decisions::insert(
+            tx,
+            decisions::NewDecision {
+                case_id: w.case_id.clone(),
+                concertation_id: id.to_owned(),
+                organisme,
+                non_traite,
+                nouvelle: known.is_none(),
+            },
+            at,
+        )
+        .await?;
+        crate::store::cases::set_state(tx, &w.case_id, new_state).await?;
         subjects.push(c.subject.clone());
-        summary.push(d.clone());
-        if let Some(o) = &d.organisme
+        if let Verdict::Referent(o) = &w.verdict
             && app
                 .config
                 .partners
@@ -391,114 +490,29 @@ pub async fn decide(
             by_referent.entry(o.clone()).or_default().push(c);
         }
     }
+    Ok((by_referent, subjects))
+}
+
+/// Sends each referent its newly attributed cases (`dossier` view).
+async fn route_dossiers(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    by_referent: ByReferent,
+    at: i64,
+) -> Result<Vec<String>, CircuitError> {
     let mut files = Vec::new();
     for (referent, list) in &by_referent {
         let partner = app
             .config
             .partners
             .get(referent)
-            .expect("checked above")
+            .expect("checked when grouped")
             .clone();
         files.extend(
-            super::routing::route_cases(app, &mut tx, "dossier", list, &[partner], actor, at)
+            super::routing::route_cases(app, tx, FileKind::Dossier, list, &[partner], actor, at)
                 .await?,
         );
     }
-    let mut rec = actor.record("concertation.decide", Outcome::Ok);
-    rec.objects = vec![format!("concertation:{id}")];
-    rec.objects
-        .extend(files.iter().map(|f| format!("file:{f}")));
-    rec.rows = Some(summary.len() as u64);
-    rec.subjects = subjects;
-    audit::append(&mut tx, &rec).await?;
-    tx.commit().await?;
-    Ok(serde_json::json!({"concertation_id": id, "decided": summary, "files": files}))
-}
-
-/// Routes a list's cases not yet routed to the concertation members,
-/// without waiting for CAF.
-pub async fn route_list(
-    app: &App,
-    actor: &Actor,
-    list_id: &str,
-) -> Result<serde_json::Value, CircuitError> {
-    let mut tx = app.store.begin().await?;
-    if sqlx::query("SELECT 1 FROM lists WHERE list_id = $1")
-        .bind(list_id.to_owned())
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_none()
-    {
-        return Err(CircuitError::NotFound);
-    }
-    let pending: Vec<Case> = cases::load_where(app, &mut tx, "c.list_id = $1", list_id)
-        .await?
-        .into_iter()
-        .filter(|c| c.state == state::RECEIVED || c.state == state::ENRICHED)
-        .collect();
-    for c in &pending {
-        cases::set_state(&mut tx, &c.case_id, state::IN_CONCERTATION).await?;
-    }
-    let members: Vec<_> = app
-        .config
-        .partners
-        .with_role(Role::Member)
-        .cloned()
-        .collect();
-    let at = now_ms();
-    let files =
-        super::routing::route_cases(app, &mut tx, "concertation", &pending, &members, actor, at)
-            .await?;
-    let mut rec = actor.record("list.route", Outcome::Ok);
-    rec.objects = vec![format!("list:{list_id}")];
-    rec.objects
-        .extend(files.iter().map(|f| format!("file:{f}")));
-    rec.rows = Some(pending.len() as u64);
-    audit::append(&mut tx, &rec).await?;
-    tx.commit().await?;
-    Ok(serde_json::json!({"list_id": list_id, "cases": pending.len(), "files": files}))
-}
-
-/// Cases whose household has not been reached yet, with the days left
-/// before the legal delay runs out (most urgent first).
-pub async fn alerts(
-    app: &App,
-    actor: &Actor,
-    today: time::Date,
-) -> Result<Vec<serde_json::Value>, CircuitError> {
-    let mut tx = app.store.begin().await?;
-    let rows = sqlx::query(
-        "SELECT c.case_id, c.date_cdp, c.state, d.organisme, c.key_version FROM cases c LEFT JOIN decisions d ON d.case_id = c.case_id \
-         WHERE c.state NOT IN ('contacted', 'closed', 'non_traite') \
-         AND c.case_id NOT IN (SELECT case_id FROM events WHERE evenement IN ('appel_reussi', 'visite', 'rdv_honore')) \
-         ORDER BY c.date_cdp, c.case_id",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut out = Vec::new();
-    let mut tokens = Vec::new();
-    for r in rows {
-        let case_id: String = r.try_get(0)?;
-        let date: String = r.try_get(1)?;
-        let d = crate::domain::parse_date(&date).map_err(CircuitError::BadRequest)?;
-        let version = u32::try_from(r.try_get::<i64, _>(4)?).unwrap_or(1);
-        let token = app.pseudo.case_token(version, &actor.partner.id, &case_id);
-        tokens.push((token.clone(), case_id));
-        out.push(serde_json::json!({
-            "token": token,
-            "date_cdp": date,
-            "state": r.try_get::<String, _>(2)?,
-            "referent": r.try_get::<Option<String>, _>(3)?,
-            "jours_restants": days_left(app, d, today),
-        }));
-    }
-    crate::store::outbox::insert_tokens(&mut tx, &actor.partner.id, tokens, now_ms()).await?;
-    let mut rec = actor.record("alerts.read", Outcome::Ok);
-    rec.fields = ["token", "date_cdp", "state", "referent"]
-        .map(String::from)
-        .to_vec();
-    rec.rows = Some(out.len() as u64);
-    audit::append(&mut tx, &rec).await?;
-    tx.commit().await?;
-    Ok(out)
+    Ok(files)
 }

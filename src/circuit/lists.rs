@@ -1,15 +1,19 @@
-//! A monthly list arrives: validate it whole, pseudonymise and seal each
-//! case, route the views the policy sends on acceptance (the `enrichment`
-//! file for the enricher), all in one transaction with its audit entries.
+//! Lists: a monthly list arrives (validate it whole, pseudonymise and
+//! seal each case, route the views the policy sends on acceptance — the
+//! `enrichment` file for the enricher — all in one transaction with its
+//! audit entries); the lists received; a list routed to the concertation
+//! members without waiting for CAF.
 
+use super::cases::{self, Case};
 use super::routing::{self, Piece, Route};
 use super::{Actor, CircuitError};
 use crate::app::App;
 use crate::audit::{self, Outcome, SubjectsDigest};
-use crate::config::{Partner, View, ViewRows};
-use crate::domain::Period;
+use crate::config::{Partner, Role, View, ViewRows};
+use crate::domain::{CaseId, FileKind, Period};
 use crate::ingest::{self, ListFile};
 use crate::pseudo::household_identity;
+use crate::store::lists::ListMeta;
 use crate::store::{Tx, lists};
 use crate::util::{new_id, now_ms};
 use std::sync::Arc;
@@ -39,15 +43,23 @@ pub enum ListOutcome {
     Duplicate(ListReceipt),
 }
 
+/// Refuses unless the actor may send lists (`source`). [`accept_list`]
+/// checks it; an adapter may check it first so as not to take in the body
+/// of a caller who may not send one.
+pub fn may_upload(actor: &Actor) -> Result<(), CircuitError> {
+    actor.require(Role::Source)
+}
+
 /// Accepts a list's plaintext (CSV or XLSX), spooled (a temporary file
-/// for uploads; `Spool::from(bytes)` otherwise). The caller holds the
-/// `source` role. Applied whole or not at all.
+/// for uploads; `Spool::from(bytes)` otherwise), from a `source`. Applied
+/// whole or not at all.
 pub async fn accept_list(
     app: &Arc<App>,
     actor: &Actor,
     period: Period,
     input: ingest::Spool,
 ) -> Result<ListOutcome, CircuitError> {
+    may_upload(actor)?;
     let sha256 = input.sha256_hex().to_owned();
     let limits = app.config.gateway.limits.clone();
     // Reading the header and counting the rows is CPU work: off the async
@@ -98,7 +110,7 @@ pub async fn accept_list(
     let meta = lists::ListMeta {
         list_id: list_id.clone(),
         period: period.to_string(),
-        source: actor.partner.id.clone(),
+        source: actor.partner_id().to_owned(),
         rows: rows as i64,
         sha256: sha256.clone(),
         format: file.format_name().to_owned(),
@@ -114,13 +126,13 @@ pub async fn accept_list(
     rec.fields = columns;
     rec.rows = Some(rows as u64);
     let households = households.finish(upload_seq);
-    lists::log_households(&mut tx, &list_id, households.set).await?;
+    audit::stage_list_subjects(&mut tx, households.set, &list_id).await?;
     audit::write_reserved(&mut tx, upload_seq, &rec, Some(&households)).await?;
     for route in routes {
         route
             .emit(
                 &mut tx,
-                "enrichment",
+                FileKind::Enrichment,
                 period,
                 Some(&list_id),
                 Some(&households),
@@ -143,7 +155,7 @@ pub async fn accept_list(
 fn enrichment_recipients(app: &App) -> Vec<Arc<Partner>> {
     let policy = &app.config.policy;
     let view: &View = policy
-        .view("enrichment")
+        .view(FileKind::Enrichment)
         .expect("the policy loader requires an enrichment view");
     app.config
         .partners
@@ -155,7 +167,7 @@ fn enrichment_recipients(app: &App) -> Vec<Arc<Partner>> {
 /// What the CPU stage hands to the database stage.
 enum Batch {
     /// Sealed cases to insert.
-    Cases(Vec<lists::NewCase>),
+    Cases(Vec<crate::store::cases::NewCase>),
     /// A piece of a partner's file.
     Piece(Piece),
 }
@@ -163,7 +175,7 @@ enum Batch {
 /// Second pass over the validated file: stores every case sealed and
 /// builds the files of the views sent on acceptance, returned finished but
 /// not yet emitted, with the digest of the list's households in line order
-/// (the set [`lists::log_households`] writes). The upload's entry is
+/// (the set [`audit::stage_list_subjects`] writes). The upload's entry is
 /// `upload_seq`, the files' productions the next ones in `recipients`
 /// order.
 ///
@@ -191,7 +203,7 @@ async fn store_and_route(
     };
     while let Some(batch) = received.recv().await {
         match batch {
-            Batch::Cases(cases) => lists::insert_cases(tx, list_id, cases, at).await?,
+            Batch::Cases(cases) => crate::store::cases::insert(tx, list_id, cases, at).await?,
             Batch::Piece(piece) => routing::store_piece(tx, piece).await?,
         }
     }
@@ -211,7 +223,7 @@ fn prepare(
 ) -> Result<(Vec<Route>, SubjectsDigest), CircuitError> {
     let policy = &app.config.policy;
     let view: &View = policy
-        .view("enrichment")
+        .view(FileKind::Enrichment)
         .expect("the policy loader requires an enrichment view");
     let columns = view.columns();
     let mut routes = Vec::new();
@@ -235,10 +247,7 @@ fn prepare(
             // Nothing more is stored; the rest is read for its errors.
             continue;
         }
-        // Ids in line order within a list: the store's indexes grow at
-        // their end instead of at random places; the list id keeps them
-        // unique.
-        let case_id = format!("cas_{}_{:07}", &list_id[4..], row.line);
+        let case_id = CaseId::for_line(list_id, row.line);
         let household = app.pseudo.household_token(&household_identity(
             &row.nom,
             &row.prenom,
@@ -255,8 +264,8 @@ fn prepare(
             }
             route.add(app, view, &row, None, &case_id, version, &subject)?;
         }
-        cases.push(lists::NewCase {
-            sealed: app.pseudo.seal(&case_id, &json),
+        cases.push(crate::store::cases::NewCase {
+            sealed: app.pseudo.seal(case_id.as_str(), &json),
             key_version: i64::from(version),
             case_id,
             line: row.line as i64,
@@ -289,4 +298,54 @@ fn prepare(
         }
     }
     Ok((routes, households))
+}
+
+/// Every list received, newest first (`source`, `secretariat`).
+pub async fn all(app: &App, actor: &Actor) -> Result<Vec<ListMeta>, CircuitError> {
+    actor.require_any(&[Role::Source, Role::Secretariat])?;
+    Ok(lists::all(app.store.pool()).await?)
+}
+
+/// The answer to routing a list (CONTRACT.md `POST /v1/lists/{id}/route`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RouteReceipt {
+    /// Cases routed now.
+    pub cases: usize,
+    /// Files produced.
+    pub files: Vec<String>,
+    /// The list.
+    pub list_id: String,
+}
+
+/// Routes a list's cases not yet routed to the concertation members,
+/// without waiting for CAF (`secretariat`).
+pub async fn route_list(
+    app: &App,
+    actor: &Actor,
+    list_id: &str,
+) -> Result<RouteReceipt, CircuitError> {
+    actor.require(Role::Secretariat)?;
+    let mut tx = app.store.begin().await?;
+    if !lists::exists(&mut tx, list_id).await? {
+        return Err(CircuitError::NotFound);
+    }
+    let pending: Vec<Case> =
+        cases::open_all(app, crate::store::cases::of_list(&mut tx, list_id).await?)?
+            .into_iter()
+            .filter(|c| c.state.awaits_routing())
+            .collect();
+    let at = now_ms();
+    let files = routing::to_concertation(app, &mut tx, &pending, actor, at).await?;
+    let mut rec = actor.record("list.route", Outcome::Ok);
+    rec.objects = vec![format!("list:{list_id}")];
+    rec.objects
+        .extend(files.iter().map(|f| format!("file:{f}")));
+    rec.rows = Some(pending.len() as u64);
+    audit::append(&mut tx, &rec).await?;
+    tx.commit().await?;
+    Ok(RouteReceipt {
+        cases: pending.len(),
+        files,
+        list_id: list_id.to_owned(),
+    })
 }

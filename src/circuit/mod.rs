@@ -1,21 +1,33 @@
-//! The workflow: what happens when a list arrives, when a partner fetches
-//! or acknowledges a file. Each step runs in one store transaction with its
-//! audit entries.
+//! The service layer: every operation of the circuit — accept a list,
+//! apply a return, route a list, open a concertation, decide, read the
+//! alerts and figures, fetch and acknowledge files, answer the DPO — is a
+//! function here that takes the [`Actor`] and typed input, checks the
+//! actor's roles, runs in one store transaction with its audit entries and
+//! returns a typed result. Adapters (the API in `http/`, the console to
+//! come) parse, call and render; they hold no rule and no SQL. The SQL is
+//! `store`'s and `audit`'s; this module never writes any.
 
 mod actor;
+pub mod alerts;
 pub mod cases;
 pub mod concertation;
+pub mod dpo;
+pub mod figures;
 pub mod lists;
 pub mod outbox;
 pub mod returns;
 pub mod routing;
 
-pub use actor::Actor;
+pub use actor::{Actor, Person};
 
 /// A step failed. Partners see `code` and `message`; causes go to the log.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CircuitError {
+    /// The actor holds none of the roles the operation needs (their names,
+    /// joined by " or ").
+    #[error("this operation needs the role {0}")]
+    Forbidden(String),
     /// A file (a list, a return) is refused: its envelope, its table or
     /// its rows.
     #[error(transparent)]
@@ -56,6 +68,9 @@ pub enum CircuitError {
     /// Storage.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The audit log could not be written (the action fails with it).
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
     /// Writing a file.
     #[error(transparent)]
     Write(#[from] crate::export::WriteError),
@@ -70,8 +85,20 @@ impl From<sqlx::Error> for CircuitError {
     }
 }
 
-impl From<crate::audit::AuditError> for CircuitError {
-    fn from(e: crate::audit::AuditError) -> Self {
-        CircuitError::Store(e.into())
+impl From<crate::audit::tlog::TlogError> for CircuitError {
+    fn from(e: crate::audit::tlog::TlogError) -> Self {
+        match e {
+            crate::audit::tlog::TlogError::Bad(m) => CircuitError::BadRequest(m),
+            crate::audit::tlog::TlogError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::audit::query::QueryError> for CircuitError {
+    fn from(e: crate::audit::query::QueryError) -> Self {
+        match e {
+            crate::audit::query::QueryError::BadFilter(m) => CircuitError::BadRequest(m),
+            crate::audit::query::QueryError::Db(e) => e.into(),
+        }
     }
 }

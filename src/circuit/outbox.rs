@@ -10,7 +10,7 @@ use crate::util::now_ms;
 
 /// The caller's waiting files.
 pub async fn waiting(app: &App, actor: &Actor) -> Result<Vec<FileMeta>, CircuitError> {
-    let files = outbox::waiting(app.store.pool(), &actor.partner.id).await?;
+    let files = outbox::waiting(app.store.pool(), actor.partner_id()).await?;
     let mut tx = app.store.begin().await?;
     let mut rec = actor.record("outbox.list", Outcome::Ok);
     rec.objects = files
@@ -29,14 +29,14 @@ async fn owned(
     file_id: &str,
 ) -> Result<FileMeta, CircuitError> {
     match outbox::get(tx, file_id).await? {
-        Some(f) if f.partner == actor.partner.id => Ok(f),
+        Some(f) if f.partner == actor.partner_id() => Ok(f),
         _ => Err(CircuitError::NotFound),
     }
 }
 
 /// A file for its owner: its metadata, once the download is audited with
 /// the fields and households it discloses; the bytes then come from
-/// [`outbox::body_stream`], chunk by chunk.
+/// [`body`], chunk by chunk.
 pub async fn download(app: &App, actor: &Actor, file_id: &str) -> Result<FileMeta, CircuitError> {
     let mut tx = app.store.begin().await?;
     let meta = owned(&mut tx, actor, file_id).await?;
@@ -53,6 +53,16 @@ pub async fn download(app: &App, actor: &Actor, file_id: &str) -> Result<FileMet
     audit::write_reserved(&mut tx, seq, &rec, subjects.as_ref()).await?;
     tx.commit().await?;
     Ok(meta)
+}
+
+/// The ciphertext of a file whose download [`download`] authorised and
+/// audited, as a stream of its stored pieces (a download holds one piece,
+/// not the file).
+pub fn body(
+    app: &App,
+    file_id: String,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, sqlx::Error>> + Send + 'static {
+    outbox::body_stream(app.store.pool().clone(), file_id)
 }
 
 /// Acknowledges a file (idempotent).

@@ -1,32 +1,26 @@
 //! A partner's return arrives (CAF's enrichment, a member's answer about
 //! known referents, a referent's follow-up events): validated whole,
-//! authorised row by row (only tokens delivered to this partner; follow-ups
-//! only on cases attributed to it), applied in one transaction with its
-//! audit entry, then routed (CAF's enrichment sends each member its
-//! `concertation` file).
+//! authorised (the kind by role, then row by row: only tokens delivered to
+//! this partner; follow-ups only on cases attributed to it), applied kind
+//! by kind in one transaction with its audit entry, then routed (CAF's
+//! enrichment sends each member its `concertation` file).
 
-use super::cases::{self, state};
+use super::cases::{self, Case};
 use super::{Actor, CircuitError};
 use crate::app::App;
 use crate::audit::{self, Outcome};
-use crate::config::Role;
 use crate::domain::followup::FollowupEvent;
+use crate::domain::{CaseId, CaseState, Token};
 use crate::ingest::Spool;
-use crate::ingest::returns::{ReturnKind, ReturnRow, read_return};
+use crate::ingest::returns::{
+    Enrichment, FollowUp, ReferentAnswer, ReturnKind, ReturnRecord, ReturnRow, read_return,
+};
+use crate::store::returns::{self as stored, NewReturn};
+use crate::store::{Tx, decisions, enrichments, events, member_answers, tokens};
 use crate::util::{new_id, now_ms};
 use serde::Serialize;
-use sqlx::Row;
 
-/// What happened to one row.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct RowResult {
-    /// Line in the file.
-    pub line: u64,
-    /// The caller's token.
-    pub token: String,
-    /// What was applied.
-    pub effect: String,
-}
+pub use crate::store::returns::RowResult;
 
 /// The answer to a return (CONTRACT.md `POST /v1/returns`).
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +45,26 @@ pub enum ReturnOutcome {
     Duplicate(ReturnReceipt),
 }
 
+/// A row of the file, `(line, token, row)`.
+type ReadRow = ReturnRecord;
+
+/// A row whose token resolved to a case the caller may act on.
+struct Resolved {
+    line: u64,
+    token: String,
+    case_id: CaseId,
+    row: ReturnRow,
+}
+
+/// What applying the rows did.
+#[derive(Default)]
+struct Applied {
+    results: Vec<RowResult>,
+    subjects: Vec<String>,
+    /// Cases that became enriched, to route to the members.
+    enriched: Vec<CaseId>,
+}
+
 /// Applies a return's plaintext, spooled (the decrypted body, a temporary
 /// file; `Spool::from(bytes)` otherwise). Its rows are read from the spool
 /// off the async threads.
@@ -60,10 +74,38 @@ pub async fn accept_return(
     kind: ReturnKind,
     plaintext: Spool,
 ) -> Result<ReturnOutcome, CircuitError> {
-    let role = cases::role_for(kind);
-    let limits = app.config.gateway.limits.clone();
     let sha = plaintext.sha256_hex().to_owned();
-    let parsed = tokio::task::spawn_blocking(move || {
+    let parsed = read(app, kind, plaintext).await;
+    authorise_kind(actor, kind, &parsed)?;
+    let rows = parsed?;
+    let mut tx = app.store.begin().await?;
+    if let Some(done) = stored::by_content(&mut tx, actor.partner_id(), kind, &sha).await? {
+        return duplicate(tx, actor, done).await;
+    }
+    let resolved = authorise_rows(&mut tx, actor, kind, rows).await?;
+    let return_id = new_id("ret");
+    let at = now_ms();
+    let applied = apply(app, &mut tx, actor, &return_id, resolved, at).await?;
+    let routed = route_enriched(app, &mut tx, actor, &applied.enriched, at).await?;
+    let n = applied.results.len() as i64;
+    record(&mut tx, actor, kind, &return_id, sha, applied, &routed, at).await?;
+    tx.commit().await?;
+    Ok(ReturnOutcome::Created(ReturnReceipt {
+        return_id,
+        rows: n,
+        applied: n,
+        routed,
+    }))
+}
+
+/// Reads and checks the file off the async threads.
+async fn read(
+    app: &App,
+    kind: ReturnKind,
+    plaintext: Spool,
+) -> Result<Vec<ReadRow>, crate::ingest::FileError> {
+    let limits = app.config.gateway.limits.clone();
+    tokio::task::spawn_blocking(move || {
         read_return(
             plaintext,
             kind,
@@ -75,98 +117,98 @@ pub async fn accept_return(
         )
     })
     .await
-    .expect("the validation task does not panic");
-    // A kind outside the caller's roles is refused whatever the file holds
-    // (naming its lines when they can be read).
-    if !actor.partner.has(role) {
-        let rows = parsed.unwrap_or_default();
-        return Err(CircuitError::NotYourCase {
-            message: format!(
-                "returns of kind {} need the role {}, which your partner does not hold; nothing was applied",
-                kind.as_str(),
-                role.as_str()
-            ),
-            lines: rows
-                .iter()
-                .map(|(l, t, _)| (*l, t.clone(), "kind outside your roles".to_owned()))
-                .collect(),
-        });
-    }
-    let rows = parsed?;
-    let mut tx = app.store.begin().await?;
-    if let Some(r) = sqlx::query(
-        "SELECT return_id, rows, applied FROM returns WHERE partner = $1 AND kind = $2 AND sha256 = $3",
-    )
-    .bind(actor.partner.id.clone())
-    .bind(kind.as_str())
-    .bind(sha.clone())
-    .fetch_optional(&mut *tx)
-    .await?
-    {
-        let receipt = ReturnReceipt {
-            return_id: r.try_get(0)?,
-            rows: r.try_get(1)?,
-            applied: r.try_get(2)?,
-            routed: Vec::new(),
-        };
-        let mut rec = actor.record("return.apply", Outcome::Ok);
-        rec.objects = vec![format!("return:{}", receipt.return_id)];
-        rec.reason = Some("duplicate".into());
-        audit::append(&mut tx, &rec).await?;
-        tx.commit().await?;
-        return Ok(ReturnOutcome::Duplicate(receipt));
-    }
+    .expect("the validation task does not panic")
+}
 
-    // Row-level authorisation, before anything is applied.
+/// A kind outside the caller's roles is refused whatever the file holds
+/// (naming its lines when they can be read).
+fn authorise_kind<E>(
+    actor: &Actor,
+    kind: ReturnKind,
+    parsed: &Result<Vec<ReadRow>, E>,
+) -> Result<(), CircuitError> {
+    let role = cases::role_for(kind);
+    if actor.has(role) {
+        return Ok(());
+    }
+    let rows = parsed.as_ref().map(Vec::as_slice).unwrap_or_default();
+    Err(CircuitError::NotYourCase {
+        message: format!(
+            "returns of kind {} need the role {}, which your partner does not hold; nothing was applied",
+            kind.as_str(),
+            role.as_str()
+        ),
+        lines: rows
+            .iter()
+            .map(|(l, t, _)| (*l, t.clone(), "kind outside your roles".to_owned()))
+            .collect(),
+    })
+}
+
+/// The same bytes were applied already: the first receipt, audited.
+async fn duplicate(
+    mut tx: Tx,
+    actor: &Actor,
+    done: stored::Summary,
+) -> Result<ReturnOutcome, CircuitError> {
+    let receipt = ReturnReceipt {
+        return_id: done.return_id,
+        rows: done.rows,
+        applied: done.applied,
+        routed: Vec::new(),
+    };
+    let mut rec = actor.record("return.apply", Outcome::Ok);
+    rec.objects = vec![format!("return:{}", receipt.return_id)];
+    rec.reason = Some("duplicate".into());
+    audit::append(&mut tx, &rec).await?;
+    tx.commit().await?;
+    Ok(ReturnOutcome::Duplicate(receipt))
+}
+
+/// Row-level authorisation, before anything is applied: every token must
+/// have been delivered to the caller; a follow-up needs the case
+/// attributed to the caller, and a closure a case not closed yet.
+async fn authorise_rows(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ReturnKind,
+    rows: Vec<ReadRow>,
+) -> Result<Vec<Resolved>, CircuitError> {
     let mut resolved = Vec::with_capacity(rows.len());
     let mut refused = Vec::new();
     let mut conflicts = Vec::new();
     for (line, token, row) in rows {
-        match cases::by_token(&mut tx, &actor.partner.id, &token).await? {
-            None => refused.push((
+        let Some(case_id) = tokens::case_of(tx, actor.partner_id(), &Token::new(&token)).await?
+        else {
+            refused.push((
                 line,
                 token,
                 "this token was never delivered to you".to_owned(),
-            )),
-            Some(case_id) => {
-                if kind == ReturnKind::Followup {
-                    let d = sqlx::query("SELECT organisme FROM decisions WHERE case_id = $1")
-                        .bind(case_id.clone())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    let mine = d
-                        .map(|r| r.try_get::<Option<String>, _>(0))
-                        .transpose()?
-                        .flatten()
-                        .is_some_and(|o| o == actor.partner.id);
-                    if !mine {
-                        refused.push((
-                            line,
-                            token,
-                            "this case is not attributed to you".to_owned(),
-                        ));
-                        continue;
-                    }
-                    if let ReturnRow::Followup(f) = &row
-                        && f.evenement == FollowupEvent::Cloture
-                    {
-                        let st: String = sqlx::query("SELECT state FROM cases WHERE case_id = $1")
-                            .bind(case_id.clone())
-                            .fetch_one(&mut *tx)
-                            .await?
-                            .try_get(0)?;
-                        if st == state::CLOSED {
-                            conflicts.push((
-                                line,
-                                token.clone(),
-                                "the case is already closed".to_owned(),
-                            ));
-                        }
-                    }
-                }
-                resolved.push((line, token, case_id, row));
+            ));
+            continue;
+        };
+        if kind == ReturnKind::Followup {
+            let mine = decisions::of_case(tx, &case_id)
+                .await?
+                .and_then(|d| d.organisme)
+                .is_some_and(|o| o == actor.partner_id());
+            if !mine {
+                refused.push((line, token, "this case is not attributed to you".to_owned()));
+                continue;
+            }
+            if let ReturnRow::Followup(f) = &row
+                && is_closure(f)
+                && crate::store::cases::state_of(tx, &case_id).await? == Some(CaseState::Closed)
+            {
+                conflicts.push((line, token.clone(), "the case is already closed".to_owned()));
             }
         }
+        resolved.push(Resolved {
+            line,
+            token,
+            case_id,
+            row,
+        });
     }
     if !refused.is_empty() {
         return Err(CircuitError::NotYourCase {
@@ -186,126 +228,188 @@ pub async fn accept_return(
             lines: conflicts,
         });
     }
+    Ok(resolved)
+}
 
-    let return_id = new_id("ret");
-    let at = now_ms();
-    let mut results = Vec::new();
-    let mut subjects = Vec::new();
-    let mut enriched = Vec::new();
-    for (line, token, case_id, row) in &resolved {
-        let c = cases::load(app, &mut tx, case_id).await?;
-        subjects.push(c.subject.clone());
-        let effect = match row {
+fn is_closure(f: &FollowUp) -> bool {
+    f.evenement == FollowupEvent::Cloture
+}
+
+/// Applies the rows in file order. Each case is read in this transaction
+/// after the file's earlier rows were applied: its state is current.
+async fn apply(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    return_id: &str,
+    rows: Vec<Resolved>,
+    at: i64,
+) -> Result<Applied, CircuitError> {
+    let mut out = Applied::default();
+    for r in rows {
+        let c = cases::load(app, tx, &r.case_id).await?;
+        out.subjects.push(c.subject.clone());
+        let effect = match &r.row {
             ReturnRow::Enrichment(e) => {
-                cases::put_enrichment(app, &mut tx, case_id, &return_id, e, at).await?;
-                if c.state == state::RECEIVED {
-                    cases::set_state(&mut tx, case_id, state::ENRICHED).await?;
-                    enriched.push(case_id.clone());
+                if apply_enrichment(app, tx, &c, return_id, e, at).await? {
+                    out.enriched.push(c.case_id.clone());
                 }
                 "enrichment recorded".to_owned()
             }
-            ReturnRow::Referent(a) => {
-                sqlx::query("DELETE FROM member_answers WHERE case_id = $1 AND partner = $2")
-                    .bind(case_id.clone())
-                    .bind(actor.partner.id.clone())
-                    .execute(&mut *tx)
-                    .await?;
-                let sealed = a.nom_referent.as_ref().map(|n| {
-                    app.pseudo.seal(
-                        &format!("{case_id}/referent/{}", actor.partner.id),
-                        n.as_bytes(),
-                    )
-                });
-                sqlx::query(
-                    "INSERT INTO member_answers (case_id, partner, referent_connu, organisme, sealed, return_id, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(case_id.clone())
-                .bind(actor.partner.id.clone())
-                .bind(i64::from(a.referent_connu))
-                .bind(a.organisme.clone())
-                .bind(sealed)
-                .bind(return_id.clone())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                if a.referent_connu {
-                    format!("referent known: {}", a.organisme.as_deref().unwrap_or("?"))
-                } else {
-                    "no referent known".to_owned()
-                }
-            }
-            ReturnRow::Followup(f) => {
-                let event_id = new_id("evt");
-                let sealed = f
-                    .detail
-                    .as_ref()
-                    .map(|d| app.pseudo.seal(&event_id, d.as_bytes()));
-                sqlx::query(
-                    "INSERT INTO events (event_id, case_id, partner, date, evenement, motif, sealed, return_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(event_id)
-                .bind(case_id.clone())
-                .bind(actor.partner.id.clone())
-                .bind(f.date.to_string())
-                .bind(f.evenement.as_str())
-                .bind(f.motif.map(|m| m.as_str()))
-                .bind(sealed)
-                .bind(return_id.clone())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                // `c` was read in this transaction after the file's earlier
-                // rows were applied: its state is current.
-                if f.evenement == FollowupEvent::Cloture {
-                    cases::set_state(&mut tx, case_id, state::CLOSED).await?;
-                } else if f.evenement.is_contact() && c.state == state::ATTRIBUTED {
-                    cases::set_state(&mut tx, case_id, state::CONTACTED).await?;
-                }
-                format!("event {} recorded", f.evenement)
-            }
+            ReturnRow::Referent(a) => apply_referent(app, tx, actor, &c, return_id, a, at).await?,
+            ReturnRow::Followup(f) => apply_followup(app, tx, actor, &c, return_id, f, at).await?,
         };
-        results.push(RowResult {
-            line: *line,
-            token: token.clone(),
+        out.results.push(RowResult {
+            line: r.line,
+            token: r.token,
             effect,
         });
     }
+    Ok(out)
+}
 
-    // CAF's enrichment: each member receives the newly enriched cases of its scope.
-    let mut routed = Vec::new();
-    if !enriched.is_empty() {
-        let mut loaded = Vec::new();
-        for id in &enriched {
-            loaded.push(cases::load(app, &mut tx, id).await?);
-            cases::set_state(&mut tx, id, state::IN_CONCERTATION).await?;
-        }
-        let members: Vec<_> = app
-            .config
-            .partners
-            .with_role(Role::Member)
-            .cloned()
-            .collect();
-        routed =
-            super::routing::route_cases(app, &mut tx, "concertation", &loaded, &members, actor, at)
-                .await?;
+/// Seals and stores CAF's enrichment; a case just received becomes
+/// enriched (returns whether it did).
+async fn apply_enrichment(
+    app: &App,
+    tx: &mut Tx,
+    c: &Case,
+    return_id: &str,
+    e: &Enrichment,
+    at: i64,
+) -> Result<bool, CircuitError> {
+    let sealed = app.pseudo.seal(
+        &cases::enrichment_context(&c.case_id),
+        &serde_json::to_vec(e).expect("serialises"),
+    );
+    enrichments::put(tx, &c.case_id, return_id, sealed, at).await?;
+    if c.state != CaseState::Received {
+        return Ok(false);
     }
+    crate::store::cases::set_state(tx, &c.case_id, CaseState::Enriched).await?;
+    Ok(true)
+}
 
-    let n = results.len() as i64;
-    sqlx::query(
-        "INSERT INTO returns (return_id, partner, kind, sha256, rows, applied, result, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+/// Stores a member's answer (the referent's name sealed).
+async fn apply_referent(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    c: &Case,
+    return_id: &str,
+    a: &ReferentAnswer,
+    at: i64,
+) -> Result<String, CircuitError> {
+    let sealed = a.nom_referent.as_ref().map(|n| {
+        app.pseudo.seal(
+            &format!("{}/referent/{}", c.case_id, actor.partner_id()),
+            n.as_bytes(),
+        )
+    });
+    member_answers::replace(
+        tx,
+        member_answers::Answer {
+            case_id: c.case_id.clone(),
+            partner: actor.partner_id().to_owned(),
+            referent_connu: a.referent_connu,
+            organisme: a.organisme.clone(),
+            sealed,
+            return_id: return_id.to_owned(),
+        },
+        at,
     )
-    .bind(return_id.clone())
-    .bind(actor.partner.id.clone())
-    .bind(kind.as_str())
-    .bind(sha)
-    .bind(n)
-    .bind(n)
-    .bind(serde_json::to_string(&results).expect("serialises"))
-    .bind(at)
-    .execute(&mut *tx)
+    .await?;
+    Ok(if a.referent_connu {
+        format!("referent known: {}", a.organisme.as_deref().unwrap_or("?"))
+    } else {
+        "no referent known".to_owned()
+    })
+}
+
+/// Stores a referent's event (its detail sealed); a closure closes the
+/// case, a successful contact moves an attributed case to contacted.
+async fn apply_followup(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    c: &Case,
+    return_id: &str,
+    f: &FollowUp,
+    at: i64,
+) -> Result<String, CircuitError> {
+    let event_id = new_id("evt");
+    let sealed = f
+        .detail
+        .as_ref()
+        .map(|d| app.pseudo.seal(&event_id, d.as_bytes()));
+    events::insert(
+        tx,
+        events::NewEvent {
+            event_id,
+            case_id: c.case_id.clone(),
+            partner: actor.partner_id().to_owned(),
+            date: f.date.to_string(),
+            evenement: f.evenement.as_str().to_owned(),
+            motif: f.motif.map(|m| m.as_str().to_owned()),
+            sealed,
+            return_id: return_id.to_owned(),
+        },
+        at,
+    )
+    .await?;
+    if is_closure(f) {
+        crate::store::cases::set_state(tx, &c.case_id, CaseState::Closed).await?;
+    } else if f.evenement.is_contact() && c.state == CaseState::Attributed {
+        crate::store::cases::set_state(tx, &c.case_id, CaseState::Contacted).await?;
+    }
+    Ok(format!("event {} recorded", f.evenement))
+}
+
+/// CAF's enrichment: each member receives the newly enriched cases of its
+/// scope.
+async fn route_enriched(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    enriched: &[CaseId],
+    at: i64,
+) -> Result<Vec<String>, CircuitError> {
+    if enriched.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut loaded = Vec::with_capacity(enriched.len());
+    for id in enriched {
+        loaded.push(cases::load(app, tx, id).await?);
+    }
+    super::routing::to_concertation(app, tx, &loaded, actor, at).await
+}
+
+/// Stores the return's record and audits it.
+#[allow(clippy::too_many_arguments)]
+async fn record(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: ReturnKind,
+    return_id: &str,
+    sha256: String,
+    applied: Applied,
+    routed: &[String],
+    at: i64,
+) -> Result<(), CircuitError> {
+    let n = applied.results.len() as i64;
+    stored::insert(
+        tx,
+        NewReturn {
+            return_id: return_id.to_owned(),
+            partner: actor.partner_id().to_owned(),
+            kind,
+            sha256,
+            rows: n,
+            applied: n,
+            results: applied.results,
+        },
+        at,
+    )
     .await?;
     let mut rec = actor.record("return.apply", Outcome::Ok);
     rec.objects = vec![
@@ -316,47 +420,50 @@ pub async fn accept_return(
         .extend(routed.iter().map(|f| format!("file:{f}")));
     rec.fields = kind.columns().iter().map(|c| (*c).to_owned()).collect();
     rec.rows = Some(n as u64);
-    rec.subjects = subjects;
-    audit::append(&mut tx, &rec).await?;
-    tx.commit().await?;
-    Ok(ReturnOutcome::Created(ReturnReceipt {
-        return_id,
-        rows: n,
-        applied: n,
-        routed,
-    }))
+    rec.subjects = applied.subjects;
+    audit::append(tx, &rec).await?;
+    Ok(())
 }
 
-/// What a return applied, for its sender.
+/// What a return applied, for its sender (CONTRACT.md
+/// `GET /v1/returns/{id}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReturnReport {
+    /// Rows applied.
+    pub applied: i64,
+    /// When it was applied (RFC 3339).
+    pub created_at: String,
+    /// Its kind.
+    pub kind: String,
+    /// Per row.
+    pub results: Vec<RowResult>,
+    /// Id.
+    pub return_id: String,
+    /// Rows read.
+    pub rows: i64,
+}
+
+/// What a return applied, for its sender (anyone else: not found).
 pub async fn get_return(
     app: &App,
     actor: &Actor,
     return_id: &str,
-) -> Result<serde_json::Value, CircuitError> {
+) -> Result<ReturnReport, CircuitError> {
     let mut tx = app.store.begin().await?;
-    let row = sqlx::query(
-        "SELECT partner, kind, rows, applied, result, created_at FROM returns WHERE return_id = $1",
-    )
-    .bind(return_id.to_owned())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(CircuitError::NotFound)?;
-    let partner: String = row.try_get(0)?;
-    if partner != actor.partner.id {
-        return Err(CircuitError::NotFound);
-    }
-    let result: Vec<RowResult> =
-        serde_json::from_str(&row.try_get::<String, _>(4)?).unwrap_or_default();
+    let r = stored::get(&mut tx, return_id)
+        .await?
+        .filter(|r| r.partner == actor.partner_id())
+        .ok_or(CircuitError::NotFound)?;
     let mut rec = actor.record("return.read", Outcome::Ok);
     rec.objects = vec![format!("return:{return_id}")];
     audit::append(&mut tx, &rec).await?;
     tx.commit().await?;
-    Ok(serde_json::json!({
-        "return_id": return_id,
-        "kind": row.try_get::<String, _>(1)?,
-        "rows": row.try_get::<i64, _>(2)?,
-        "applied": row.try_get::<i64, _>(3)?,
-        "created_at": crate::util::ms_to_rfc3339(row.try_get(5)?),
-        "results": result,
-    }))
+    Ok(ReturnReport {
+        applied: r.applied,
+        created_at: crate::util::ms_to_rfc3339(r.created_at),
+        kind: r.kind,
+        results: r.results,
+        return_id: return_id.to_owned(),
+        rows: r.rows,
+    })
 }

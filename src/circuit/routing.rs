@@ -7,13 +7,13 @@ use super::cases::Case;
 use super::{Actor, CircuitError};
 use crate::app::App;
 use crate::audit::{self, Outcome, Subjects, SubjectsDigest};
-use crate::config::{Partner, View, ViewRows};
-use crate::domain::Period;
+use crate::config::{Partner, Role, View, ViewRows};
+use crate::domain::{CaseId, CaseState, FileKind, Period, Token};
 use crate::export::TableWriter;
 use crate::export::envelope::Sealer;
 use crate::ingest::CdpRow;
 use crate::ingest::returns::Enrichment;
-use crate::store::{Tx, outbox};
+use crate::store::{Tx, outbox, tokens};
 use crate::util::{new_id, now_ms};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -36,7 +36,7 @@ pub struct Route {
     pending: Pending,
     fields: Vec<String>,
     rows: usize,
-    tokens: Vec<(String, String)>,
+    tokens: Vec<(Token, CaseId)>,
     /// Households' references not yet taken (when the file has its own
     /// set), how many were taken, and their digest.
     subjects: Option<Vec<String>>,
@@ -76,7 +76,7 @@ pub struct Piece {
     seq: Option<i64>,
     n: i64,
     bytes: Vec<u8>,
-    tokens: Vec<(String, String)>,
+    tokens: Vec<(Token, CaseId)>,
     subjects: Vec<String>,
     first_subject: i64,
 }
@@ -134,7 +134,7 @@ impl Route {
         view: &View,
         row: &CdpRow,
         enrichment: Option<&Enrichment>,
-        case_id: &str,
+        case_id: &CaseId,
         version: u32,
         subject: &str,
     ) -> Result<(), CircuitError> {
@@ -143,7 +143,7 @@ impl Route {
             .keys
             .entry(version)
             .or_insert_with(|| app.pseudo.case_tokens_for(version, partner))
-            .token(case_id);
+            .token(case_id.as_str());
         let cells: Vec<String> = view
             .fields
             .iter()
@@ -154,7 +154,7 @@ impl Route {
             .expect("rows are added before the file is finished")
             .write_row(cells.iter().map(String::as_str))?;
         self.rows += 1;
-        self.tokens.push((token, case_id.to_owned()));
+        self.tokens.push((Token::new(token), case_id.clone()));
         if let Some(subjects) = &mut self.subjects {
             self.digest.add(subject);
             subjects.push(subject.to_owned());
@@ -194,7 +194,7 @@ impl Route {
         self.subjects_taken += subjects.len() as i64;
         Piece {
             file_id: self.file_id.clone(),
-            partner: self.partner.id.clone(),
+            partner: self.partner.id.to_string(),
             seq: self.seq,
             n,
             bytes,
@@ -212,7 +212,7 @@ impl Route {
     pub async fn emit(
         mut self,
         tx: &mut Tx,
-        kind: &str,
+        kind: FileKind,
         period: Period,
         list_id: Option<&str>,
         list_subjects: Option<&Subjects>,
@@ -236,8 +236,8 @@ impl Route {
             tx,
             &outbox::NewFile {
                 file_id: file_id.clone(),
-                partner: self.partner.id.clone(),
-                kind: kind.to_owned(),
+                partner: self.partner.id.to_string(),
+                kind: kind.as_str().to_owned(),
                 period: period.to_string(),
                 list_id: list_id.map(str::to_owned),
                 rows: rows as i64,
@@ -281,7 +281,7 @@ pub async fn store_piece(tx: &mut Tx, piece: Piece) -> Result<(), CircuitError> 
     if !piece.bytes.is_empty() {
         outbox::insert_chunk(tx, &piece.file_id, piece.n, piece.bytes).await?;
     }
-    outbox::insert_tokens(tx, &piece.partner, piece.tokens, now_ms()).await?;
+    tokens::insert(tx, &piece.partner, piece.tokens, now_ms()).await?;
     if !piece.subjects.is_empty() {
         let seq = piece
             .seq
@@ -297,7 +297,7 @@ pub async fn store_piece(tx: &mut Tx, piece: Piece) -> Result<(), CircuitError> 
 pub async fn route_cases(
     app: &App,
     tx: &mut Tx,
-    kind: &str,
+    kind: FileKind,
     cases: &[Case],
     recipients: &[Arc<Partner>],
     actor: &Actor,
@@ -340,4 +340,25 @@ pub async fn route_cases(
         files.push(route.emit(tx, kind, period, list, None, actor, at).await?);
     }
     Ok(files)
+}
+
+/// Moves `cases` to the concertation and sends each member the ones of its
+/// scope (the `concertation` view); returns the files produced.
+pub async fn to_concertation(
+    app: &App,
+    tx: &mut Tx,
+    cases: &[Case],
+    actor: &Actor,
+    at: i64,
+) -> Result<Vec<String>, CircuitError> {
+    for c in cases {
+        crate::store::cases::set_state(tx, &c.case_id, CaseState::InConcertation).await?;
+    }
+    let members: Vec<_> = app
+        .config
+        .partners
+        .with_role(Role::Member)
+        .cloned()
+        .collect();
+    route_cases(app, tx, FileKind::Concertation, cases, &members, actor, at).await
 }

@@ -16,10 +16,8 @@ pub mod secrets;
 pub use gateway::{
     AuditSettings, GatewayConfig, Limits, ServerSettings, StorageSettings, TlsSettings,
 };
-pub use partners::{CertificateIdentity, Partner, Partners, Role};
-pub use policy::{
-    FieldRule, NON_TRAITE_MOTIFS, Policy, Retention, Rule, Territory, Transform, View, ViewRows,
-};
+pub use partners::{CertificateIdentity, Partner, PartnerId, Partners, Role};
+pub use policy::{FieldRule, Policy, Retention, Rule, Territory, Transform, View, ViewRows};
 
 use std::path::{Path, PathBuf};
 

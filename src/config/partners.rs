@@ -1,57 +1,12 @@
 //! `partners.toml`: the institutions allowed to connect.
 
 use super::{ConfigError, Policy, read_toml, resolve};
+pub use crate::domain::{PartnerId, Role};
 use crate::export::FileFormat;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// What a partner may do. Routes check these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    /// Sends the monthly list (DDETS).
-    Source,
-    /// Completes cases with birth date, benefits, family (CAF).
-    Enricher,
-    /// Sits in the monthly concertation.
-    Member,
-    /// May be designated social referent.
-    Referent,
-    /// Runs the concertation, reads the figures (DDETS).
-    Secretariat,
-    /// Reviews accesses; sees no case content.
-    Dpo,
-}
-
-impl std::str::FromStr for Role {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Role, ()> {
-        Ok(match s {
-            "source" => Role::Source,
-            "enricher" => Role::Enricher,
-            "member" => Role::Member,
-            "referent" => Role::Referent,
-            "secretariat" => Role::Secretariat,
-            "dpo" => Role::Dpo,
-            _ => return Err(()),
-        })
-    }
-}
-
-impl Role {
-    /// The role's name as written in the configuration.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Source => "source",
-            Role::Enricher => "enricher",
-            Role::Member => "member",
-            Role::Referent => "referent",
-            Role::Secretariat => "secretariat",
-            Role::Dpo => "dpo",
-        }
-    }
-}
 
 /// How the verified client certificate is matched to a partner.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -94,7 +49,7 @@ struct RawPartner {
 #[derive(Debug, Clone)]
 pub struct Partner {
     /// Stable id (`caf`, `mdsf`…), used in file names, audit and tokens.
-    pub id: String,
+    pub id: PartnerId,
     /// Display name.
     pub name: String,
     /// Roles.
@@ -133,19 +88,14 @@ impl Partners {
         let mut ids = BTreeSet::new();
         for (i, p) in raw.partner.into_iter().enumerate() {
             let key = |k: &str| format!("partner[{i}] ({}).{k}", p.id);
-            if p.id.is_empty()
-                || !p
-                    .id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            {
-                return Err(ConfigError::invalid(
+            let id = PartnerId::parse(&p.id).map_err(|why| {
+                ConfigError::invalid(
                     path,
                     format!("partner[{i}].id"),
-                    format!("{:?} is not a valid id", p.id),
+                    why,
                     "use lower-case letters, digits and '-' only",
-                ));
-            }
+                )
+            })?;
             if !ids.insert(p.id.clone()) {
                 return Err(ConfigError::invalid(
                     path,
@@ -258,7 +208,7 @@ impl Partners {
                 ));
             }
             list.push(Arc::new(Partner {
-                id: p.id,
+                id,
                 name: p.name,
                 roles,
                 certificate: p.certificate,

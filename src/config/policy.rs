@@ -3,6 +3,7 @@
 //! fields, each with the purpose that justifies it and its transform.
 
 use super::{ConfigError, Partners, Role, read_toml};
+use crate::domain::{FileKind, NonTraiteMotif};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,9 +36,6 @@ pub const CASE_FIELDS: &[&str] = &[
     "beneficiaire_alf",
     "beneficiaire_apl",
 ];
-
-/// Kinds of file the circuit produces.
-pub const VIEW_KINDS: &[&str] = &["enrichment", "concertation", "dossier"];
 
 /// How a field is transformed before it leaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -151,15 +149,6 @@ pub struct Rule {
     pub hors_territoire: Option<String>,
 }
 
-/// Not-processed motifs of decisions (CONTRACT.md).
-pub const NON_TRAITE_MOTIFS: &[&str] = &[
-    "demenagement",
-    "dette_soldee",
-    "reorientation",
-    "hors_secteur",
-    "deces",
-];
-
 /// How long each category of data is kept (CNIL: access logs 6 months to a
 /// year by default).
 #[derive(Debug, Clone, Deserialize)]
@@ -231,12 +220,15 @@ impl Policy {
         let raw: RawPolicy = read_toml(path)?;
         for (kind, view) in &raw.views {
             let key = |k: &str| format!("views.{kind}.{k}");
-            if !VIEW_KINDS.contains(&kind.as_str()) {
+            if FileKind::parse(kind).is_none() {
                 return Err(ConfigError::invalid(
                     path,
                     format!("views.{kind}"),
                     "unknown kind of file",
-                    format!("use one of {}", VIEW_KINDS.join(", ")),
+                    format!(
+                        "use one of {}",
+                        FileKind::ALL.map(FileKind::as_str).join(", ")
+                    ),
                 ));
             }
             if view.to.parse::<Role>().is_err() {
@@ -299,7 +291,7 @@ impl Policy {
                 }
             }
         }
-        if !raw.views.contains_key("enrichment") {
+        if !raw.views.contains_key(FileKind::Enrichment.as_str()) {
             return Err(ConfigError::invalid(
                 path,
                 "views.enrichment",
@@ -318,13 +310,13 @@ impl Policy {
                 ));
             }
             if let Some(m) = &rule.non_traite
-                && !NON_TRAITE_MOTIFS.contains(&m.as_str())
+                && NonTraiteMotif::parse(m).is_none()
             {
                 return Err(ConfigError::invalid(
                     path,
                     format!("{key}.non_traite"),
                     format!("unknown motif {m:?}"),
-                    format!("use one of {}", NON_TRAITE_MOTIFS.join(", ")),
+                    format!("use one of {}", NonTraiteMotif::names(", ")),
                 ));
             }
             if let Some(b) = &rule.bailleur_type
@@ -397,9 +389,9 @@ impl Policy {
         Ok(())
     }
 
-    /// The view for a kind of file.
-    pub fn view(&self, kind: &str) -> Option<&View> {
-        self.views.get(kind)
+    /// The view for a kind of file (a [`FileKind`], or its name).
+    pub fn view(&self, kind: impl AsRef<str>) -> Option<&View> {
+        self.views.get(kind.as_ref())
     }
 
     /// The role a view's files go to.

@@ -3,7 +3,7 @@
 
 use super::error::ApiError;
 use crate::circuit::Actor;
-use crate::config::{Partner, Role};
+use crate::config::Partner;
 use crate::tls::PeerIdentity;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -21,35 +21,10 @@ pub struct Peer {
     pub remote: SocketAddr,
 }
 
-/// Extracts the authenticated partner (the guard put it there).
+/// Extracts the authenticated partner (the guard put it there) as the
+/// service layer's [`Actor`]; the operations check its roles.
 #[derive(Debug, Clone)]
 pub struct Caller(pub Actor);
-
-impl Caller {
-    /// Refuses with 403 unless the partner holds `role`.
-    pub fn require(&self, role: Role) -> Result<&Actor, ApiError> {
-        if self.0.partner.has(role) {
-            Ok(&self.0)
-        } else {
-            Err(ApiError::forbidden_role(role.as_str()))
-        }
-    }
-
-    /// Refuses with 403 unless the partner holds one of `roles`.
-    pub fn require_any(&self, roles: &[Role]) -> Result<&Actor, ApiError> {
-        if roles.iter().any(|r| self.0.partner.has(*r)) {
-            Ok(&self.0)
-        } else {
-            Err(ApiError::forbidden_role(
-                &roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-            ))
-        }
-    }
-}
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;

@@ -226,6 +226,7 @@ impl From<crate::circuit::CircuitError> for ApiError {
                 lines,
             ),
             C::BadRequest(m) => ApiError::bad_request(m),
+            C::Forbidden(roles) => ApiError::forbidden_role(&roles),
             C::NotFound => ApiError::not_found(),
             other => ApiError::internal(&other),
         }

@@ -22,6 +22,12 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy)]
 pub struct Audited;
 
+/// Marks `r` as audited by its action (see [`Audited`]).
+pub(super) fn audited(mut r: Response) -> Response {
+    r.extensions_mut().insert(Audited);
+    r
+}
+
 /// The middleware.
 pub async fn guard(State(st): State<Arc<HttpState>>, mut req: Request, next: Next) -> Response {
     let request_id = crate::util::new_id("req");
@@ -45,7 +51,7 @@ pub async fn guard(State(st): State<Arc<HttpState>>, mut req: Request, next: Nex
             .into_response()
         }
         Some(partner) => {
-            rec.partner = Some(partner.id.clone());
+            rec.partner = Some(partner.id.to_string());
             match st.limiter.check_key(&partner.id) {
                 Err(not_until) => {
                     let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -58,12 +64,12 @@ pub async fn guard(State(st): State<Arc<HttpState>>, mut req: Request, next: Nex
                     e.into_response()
                 }
                 Ok(()) => {
-                    req.extensions_mut().insert(Actor {
-                        partner: partner.clone(),
-                        cert_sha256: peer.identity.sha256.clone(),
-                        request_id: request_id.clone(),
-                        route: route.clone(),
-                    });
+                    req.extensions_mut().insert(Actor::new(
+                        partner.clone(),
+                        peer.identity.sha256.clone(),
+                        request_id.clone(),
+                        route.clone(),
+                    ));
                     match tokio::time::timeout(st.request_timeout, next.run(req)).await {
                         Ok(r) => r,
                         Err(_) => ApiError::new(
@@ -108,7 +114,7 @@ pub async fn guard(State(st): State<Arc<HttpState>>, mut req: Request, next: Nex
     resp
 }
 
-async fn write(st: &HttpState, rec: &AuditRecord) -> Result<(), crate::store::StoreError> {
+async fn write(st: &HttpState, rec: &AuditRecord) -> Result<(), crate::circuit::CircuitError> {
     let mut tx = st.app.store.begin().await?;
     audit::append(&mut tx, rec).await?;
     tx.commit().await?;

@@ -1,96 +1,31 @@
-//! `POST /v1/lists`, `GET /v1/lists`.
+//! Lists: `POST /v1/lists` (upload), `GET /v1/lists`,
+//! `POST /v1/lists/{list_id}/route`.
 
 use super::HttpState;
+use super::body::{AGE, CSV, XLSX, media_type, open_file_body, query, spool_body};
 use super::caller::Caller;
 use super::error::ApiError;
-use super::guard::Audited;
-use crate::circuit::lists::{ListOutcome, accept_list};
-use crate::config::Role;
+use super::guard::audited;
+use crate::circuit::lists::{self, ListOutcome};
 use crate::domain::Period;
-use crate::ingest::intake::{Encryption, open_body};
-use crate::ingest::{Spool, SpoolError};
-use axum::Json;
+use crate::ingest::intake::Encryption;
 use axum::body::Body;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
 use std::sync::Arc;
 
-/// Media types a list may come in.
-pub const CSV: &str = "text/csv";
-/// XLSX.
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-/// age.
-pub const AGE: &str = "application/age";
+pub(super) fn router() -> Router<Arc<HttpState>> {
+    Router::new()
+        .route("/v1/lists", post(upload).get(index))
+        .route("/v1/lists/{list_id}/route", post(route_list))
+}
 
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct PeriodQuery {
     period: Option<String>,
-}
-
-/// Reads a body up to the configured limit, in memory.
-pub(super) async fn read_body(st: &HttpState, body: Body) -> Result<Vec<u8>, ApiError> {
-    let limit = st.app.config.gateway.limits.max_body_bytes;
-    axum::body::to_bytes(body, limit)
-        .await
-        // `Bytes` → `Vec` without a copy when the buffer is uniquely owned.
-        .map(Vec::from)
-        .map_err(|_| too_large(limit))
-}
-
-/// 413 for a body over `limit` bytes (or cut by the client).
-fn too_large(limit: usize) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
-        format!("the body exceeds {limit} bytes (or was cut); nothing was stored"),
-    )
-}
-
-/// Streams a body into an unnamed temporary file of the spool folder, up
-/// to the configured limit (same answers as [`read_body`]).
-pub(super) async fn spool_body(st: &HttpState, body: Body) -> Result<Spool, ApiError> {
-    let limit = st.app.config.gateway.limits.max_body_bytes;
-    Spool::from_body(body, &st.app.spool_dir(), limit)
-        .await
-        .map_err(|e| match e {
-            SpoolError::TooLarge { .. } | SpoolError::Cut => too_large(limit),
-            other => ApiError::internal(&other),
-        })
-}
-
-/// Opens a spooled file body (lists and returns alike): decrypts an age
-/// envelope into a temporary file, off the async threads.
-pub(super) async fn open_file_body(
-    st: &HttpState,
-    input: Spool,
-    media_type: String,
-    encryption: Encryption,
-) -> Result<Spool, ApiError> {
-    let app = st.app.clone();
-    tokio::task::spawn_blocking(move || {
-        open_body(
-            input,
-            &media_type,
-            encryption,
-            &app.identity,
-            app.config.gateway.limits.max_body_bytes,
-            &app.spool_dir(),
-        )
-    })
-    .await
-    .expect("the decryption task does not panic")
-    .map_err(ApiError::from)
-}
-
-/// The media type, without parameters.
-pub(super) fn media_type(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default()
 }
 
 pub(super) async fn upload(
@@ -100,8 +35,9 @@ pub(super) async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let actor = caller.require(Role::Source)?;
-    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    // Refused before the body is taken in.
+    lists::may_upload(&caller.0)?;
+    let q = query(q)?;
     let period = q
         .period
         .as_deref()
@@ -117,23 +53,27 @@ pub(super) async fn upload(
     }
     let input = spool_body(&st, body).await?;
     let plaintext = open_file_body(&st, input, mt, Encryption::Optional).await?;
-    let outcome = accept_list(&st.app, actor, period, plaintext).await?;
+    let outcome = lists::accept_list(&st.app, &caller.0, period, plaintext).await?;
     let (status, receipt) = match outcome {
         ListOutcome::Created(r) => (StatusCode::CREATED, r),
         ListOutcome::Duplicate(r) => (StatusCode::OK, r),
     };
-    let mut resp = (status, Json(receipt)).into_response();
-    resp.extensions_mut().insert(Audited);
-    Ok(resp)
+    Ok(audited((status, Json(receipt)).into_response()))
 }
 
 pub(super) async fn index(
     State(st): State<Arc<HttpState>>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
-    caller.require_any(&[Role::Source, Role::Secretariat])?;
-    let lists = crate::store::lists::all(st.app.store.pool())
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(lists).into_response())
+    Ok(Json(lists::all(&st.app, &caller.0).await?).into_response())
+}
+
+pub(super) async fn route_list(
+    State(st): State<Arc<HttpState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(audited(
+        Json(lists::route_list(&st.app, &caller.0, &id).await?).into_response(),
+    ))
 }

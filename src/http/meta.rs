@@ -1,13 +1,22 @@
-//! `GET /healthz`, `GET /v1/recipient`, and the JSON 404.
+//! About the gateway itself: `GET /healthz`, `GET /v1/recipient`,
+//! `GET /v1/openapi.json`, and the JSON 404 and 405.
 
 use super::HttpState;
 use super::caller::Caller;
 use super::error::ApiError;
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use std::sync::Arc;
+
+pub(super) fn router() -> Router<Arc<HttpState>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/recipient", get(recipient))
+        .route("/v1/openapi.json", get(openapi))
+}
 
 pub(super) async fn healthz(_caller: Caller) -> Response {
     Json(serde_json::json!({"status": "ok"})).into_response()

@@ -1,14 +1,20 @@
-//! The HTTPS API (CONTRACT.md "API (v1)"): routes, the guard every request
-//! passes, and the mTLS server that feeds it.
+//! The HTTPS API (CONTRACT.md "API (v1)"): one module per feature, each
+//! with its routes (`router()`), merged here; the guard every request
+//! passes; the mTLS server that feeds it. Handlers parse the request, call
+//! the service layer (`circuit`) and map its answer to JSON: no rule, no
+//! SQL.
 
+mod alerts;
 mod audit;
+mod body;
 mod caller;
-mod circuit;
+mod concertations;
 mod error;
 mod guard;
 mod lists;
 mod meta;
 mod outbox;
+mod returns;
 mod schemas;
 mod server;
 
@@ -18,7 +24,7 @@ pub use server::{RunningServer, start};
 
 use crate::app::App;
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -30,7 +36,7 @@ pub struct HttpState {
     /// The gateway.
     pub app: Arc<App>,
     /// Per-partner request limiter.
-    pub limiter: DefaultKeyedRateLimiter<String>,
+    pub limiter: DefaultKeyedRateLimiter<crate::domain::PartnerId>,
     /// Longest a request may take.
     pub request_timeout: Duration,
 }
@@ -47,31 +53,15 @@ pub fn router(app: Arc<App>) -> Router {
         app,
     });
     Router::new()
-        .route("/healthz", get(meta::healthz))
-        .route("/v1/recipient", get(meta::recipient))
-        .route("/v1/openapi.json", get(meta::openapi))
+        .merge(meta::router())
         .route("/v1/schemas", get(schemas::index))
         .route("/v1/schemas/{kind}", get(schemas::get))
-        .route("/v1/lists", post(lists::upload).get(lists::index))
-        .route("/v1/outbox", get(outbox::list))
-        .route("/v1/outbox/{file_id}", get(outbox::download))
-        .route("/v1/outbox/{file_id}/ack", post(outbox::ack))
-        .route("/v1/lists/{list_id}/route", post(circuit::route_list))
-        .route("/v1/returns", post(circuit::post_return))
-        .route("/v1/returns/{return_id}", get(circuit::get_return_route))
-        .route("/v1/concertations", post(circuit::open_concertation))
-        .route("/v1/concertations/{id}", get(circuit::get_concertation))
-        .route("/v1/concertations/{id}/decisions", post(circuit::decide))
-        .route("/v1/alerts", get(circuit::alerts))
-        .route("/v1/stats", get(circuit::stats))
-        .route("/v1/audit", get(audit::list))
-        .route(
-            "/v1/audit/checkpoint",
-            get(audit::checkpoint).post(audit::sign_now),
-        )
-        .route("/v1/audit/proof/consistency", get(audit::consistency))
-        .route("/v1/audit/proof/inclusion", get(audit::inclusion))
-        .route("/v1/audit/subject", post(audit::subject))
+        .merge(lists::router())
+        .merge(outbox::router())
+        .merge(returns::router())
+        .merge(concertations::router())
+        .merge(alerts::router())
+        .merge(audit::router())
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

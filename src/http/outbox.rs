@@ -1,24 +1,31 @@
-//! `GET /v1/outbox`, `GET /v1/outbox/{file_id}`, `POST /v1/outbox/{file_id}/ack`.
+//! Outbox: `GET /v1/outbox`, `GET /v1/outbox/{file_id}`,
+//! `POST /v1/outbox/{file_id}/ack`.
 
 use super::HttpState;
 use super::caller::Caller;
 use super::error::ApiError;
-use super::guard::Audited;
+use super::guard::audited;
 use crate::circuit::outbox;
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use std::sync::Arc;
+
+pub(super) fn router() -> Router<Arc<HttpState>> {
+    Router::new()
+        .route("/v1/outbox", get(list))
+        .route("/v1/outbox/{file_id}", get(download))
+        .route("/v1/outbox/{file_id}/ack", post(ack))
+}
 
 pub(super) async fn list(
     State(st): State<Arc<HttpState>>,
     caller: Caller,
 ) -> Result<Response, ApiError> {
     let files = outbox::waiting(&st.app, &caller.0).await?;
-    let mut resp = Json(files).into_response();
-    resp.extensions_mut().insert(Audited);
-    Ok(resp)
+    Ok(audited(Json(files).into_response()))
 }
 
 pub(super) async fn download(
@@ -30,7 +37,7 @@ pub(super) async fn download(
     // Streamed from the store chunk by chunk; a failure midway cuts the
     // body short of its Content-Length, which every client notices (and
     // age refuses a truncated file).
-    let chunks = crate::store::outbox::body_stream(st.app.store.pool().clone(), file_id);
+    let chunks = outbox::body(&st.app, file_id);
     let mut resp = axum::body::Body::from_stream(chunks).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size));
@@ -48,8 +55,7 @@ pub(super) async fn download(
     if let Ok(v) = HeaderValue::from_str(&meta.sha256) {
         h.insert("x-content-sha256", v);
     }
-    resp.extensions_mut().insert(Audited);
-    Ok(resp)
+    Ok(audited(resp))
 }
 
 pub(super) async fn ack(
@@ -58,7 +64,5 @@ pub(super) async fn ack(
     Path(file_id): Path<String>,
 ) -> Result<Response, ApiError> {
     outbox::ack(&st.app, &caller.0, &file_id).await?;
-    let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.extensions_mut().insert(Audited);
-    Ok(resp)
+    Ok(audited(StatusCode::NO_CONTENT.into_response()))
 }

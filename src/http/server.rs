@@ -196,7 +196,7 @@ async fn refused(app: &App, remote: SocketAddr, reason: &str) {
         let mut tx = app.store.begin().await?;
         audit::append(&mut tx, &rec).await?;
         tx.commit().await?;
-        Ok::<_, crate::store::StoreError>(())
+        Ok::<_, crate::circuit::CircuitError>(())
     };
     if let Err(e) = write.await {
         tracing::error!(error = %e, "cannot audit a refused handshake");

@@ -657,7 +657,7 @@ fn recipients_section(d: &mut Doc, cfg: &Config) {
     ]);
     let channels = disclosures(cfg);
     let mut head: Vec<String> = vec!["field".into()];
-    head.extend(partners.iter().map(|p| p.id.clone()));
+    head.extend(partners.iter().map(|p| p.id.to_string()));
     let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
     let mut matrix = Vec::new();
     for f in disclosed_fields(cfg) {

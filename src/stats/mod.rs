@@ -3,11 +3,11 @@
 //! largest-remainder method; plus what the CCAPEX says it lacks: delay from
 //! CDP to first contact, accompaniment axes, court events.
 
-use serde::Serialize;
-use sqlx::{AnyPool, Row};
-use std::collections::BTreeMap;
-
 use crate::domain::followup::{ClosingMotif, FollowupEvent};
+use crate::store::cases::Decided;
+use crate::store::events::Event;
+use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Whole-percent shares of `counts` in `total`, adding up to exactly 100
 /// (when `total > 0`): floor every share, then give the missing points to
@@ -117,38 +117,19 @@ fn median(mut v: Vec<i64>) -> Option<f64> {
     })
 }
 
-/// Computes the figures for CDPs dated `from..=to` (`AAAA-MM-JJ`).
-pub async fn compute(
-    pool: &AnyPool,
-    from: time::Date,
-    to: time::Date,
-) -> Result<Stats, sqlx::Error> {
+/// Computes the figures for CDPs dated `from..=to` from those cases
+/// (`rows`, with their decisions) and their `events`.
+pub fn compute(from: time::Date, to: time::Date, rows: &[Decided], events: &[Event]) -> Stats {
     let (f, t) = (from.to_string(), to.to_string());
-    let rows = sqlx::query(
-        "SELECT c.case_id, c.date_cdp, d.organisme, d.non_traite, d.nouvelle FROM cases c \
-         LEFT JOIN decisions d ON d.case_id = c.case_id WHERE c.date_cdp >= $1 AND c.date_cdp <= $2",
-    )
-    .bind(f.clone())
-    .bind(t.clone())
-    .fetch_all(pool)
-    .await?;
-    let events = sqlx::query(
-        "SELECT e.case_id, e.date, e.evenement, e.motif FROM events e JOIN cases c ON c.case_id = e.case_id \
-         WHERE c.date_cdp >= $1 AND c.date_cdp <= $2",
-    )
-    .bind(f.clone())
-    .bind(t.clone())
-    .fetch_all(pool)
-    .await?;
     let mut first_contact: BTreeMap<String, String> = BTreeMap::new();
     let mut sans_suite = std::collections::BTreeSet::new();
     let mut axes: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     let mut court: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
-    for e in &events {
-        let case_id: String = e.try_get(0)?;
-        let date: String = e.try_get(1)?;
-        let ev: String = e.try_get(2)?;
-        let motif: Option<String> = e.try_get(3)?;
+    for e in events {
+        let case_id = e.case_id.as_str().to_owned();
+        let date = e.date.clone();
+        let ev = e.evenement.clone();
+        let motif = e.motif.clone();
         // Stored as the contract's codes; a code this version does not
         // know counts in none of the figures below.
         let event = FollowupEvent::parse(&ev).ok();
@@ -179,27 +160,24 @@ pub async fn compute(
     };
     let mut waiting = 0u64;
     let mut all_delays = Vec::new();
-    for r in &rows {
-        let case_id: String = r.try_get(0)?;
-        let date_cdp: String = r.try_get(1)?;
-        let organisme: Option<String> = r.try_get(2)?;
-        let non_traite: Option<String> = r.try_get(3)?;
-        let nouvelle: Option<i64> = r.try_get(4)?;
-        if let Some(o) = organisme {
+    for r in rows {
+        let case_id = r.case_id.as_str().to_owned();
+        let date_cdp = &r.date_cdp;
+        if let Some(o) = r.organisme.clone() {
             let line = by_org.entry(o).or_default();
             line.total += 1;
-            line.nouvelles += u64::from(nouvelle == Some(1));
+            line.nouvelles += u64::from(r.nouvelle);
             line.sans_suite += u64::from(sans_suite.contains(&case_id));
             if let (Some(fc), Ok(d0)) = (
                 first_contact.get(&case_id),
-                crate::domain::parse_date(&date_cdp),
+                crate::domain::parse_date(date_cdp),
             ) && let Ok(d1) = crate::domain::parse_date(fc)
             {
                 let days = (d1 - d0).whole_days();
                 line.delays.push(days);
                 all_delays.push(days);
             }
-        } else if let Some(m) = non_traite {
+        } else if let Some(m) = r.non_traite.clone() {
             nt.total += 1;
             *nt.motifs.entry(m).or_default() += 1;
         } else {
@@ -230,7 +208,7 @@ pub async fn compute(
             delai_premier_contact_median_jours: median(line.delays),
         })
         .collect();
-    Ok(Stats {
+    Stats {
         from: f,
         to: t,
         total_cdp: total,
@@ -243,7 +221,7 @@ pub async fn compute(
             .into_iter()
             .map(|(k, v)| (k, v.len() as u64))
             .collect(),
-    })
+    }
 }
 
 /// The figures as CSV (one line per referent, then not processed and

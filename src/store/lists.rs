@@ -1,6 +1,6 @@
-//! Lists and their cases.
+//! `lists`: a received list's metadata (its cases are [`super::cases`]).
 
-use super::multi_insert;
+use super::StoreError;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 /// A stored list's metadata (no content).
@@ -40,7 +40,7 @@ const META_COLS: &str = "list_id, period, source, rows, sha256, format, created_
 pub async fn by_sha256(
     conn: &mut AnyConnection,
     sha256: &str,
-) -> Result<Option<ListMeta>, sqlx::Error> {
+) -> Result<Option<ListMeta>, StoreError> {
     let sql = format!("SELECT {META_COLS} FROM lists WHERE sha256 = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(sha256.to_owned())
@@ -49,21 +49,22 @@ pub async fn by_sha256(
         .as_ref()
         .map(meta)
         .transpose()
+        .map_err(StoreError::from)
 }
 
 /// Every list, newest first.
-pub async fn all(pool: &AnyPool) -> Result<Vec<ListMeta>, sqlx::Error> {
+pub async fn all(pool: &AnyPool) -> Result<Vec<ListMeta>, StoreError> {
     let sql = format!("SELECT {META_COLS} FROM lists ORDER BY created_at DESC, list_id");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(pool)
         .await?
         .iter()
-        .map(meta)
+        .map(|r| meta(r).map_err(StoreError::from))
         .collect()
 }
 
 /// Inserts a list's metadata.
-pub async fn insert(conn: &mut AnyConnection, m: &ListMeta, at_ms: i64) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut AnyConnection, m: &ListMeta, at_ms: i64) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO lists (list_id, period, source, sha256, rows, format, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -80,109 +81,11 @@ pub async fn insert(conn: &mut AnyConnection, m: &ListMeta, at_ms: i64) -> Resul
     Ok(())
 }
 
-/// A case as stored: clear routing keys, sealed personal data.
-#[derive(Debug, Clone)]
-pub struct NewCase {
-    /// Id.
-    pub case_id: String,
-    /// Line in the list.
-    pub line: i64,
-    /// Household token.
-    pub household: String,
-    /// Audit subject reference.
-    pub subject: String,
-    /// `AAAA-MM-JJ`.
-    pub date_cdp: String,
-    /// Postal code.
-    pub code_postal: String,
-    /// `social` or `prive`.
-    pub bailleur_type: String,
-    /// Sealed row.
-    pub sealed: Vec<u8>,
-    /// Pseudonymisation key version.
-    pub key_version: i64,
-}
-
-const CASE_COLS: &[&str] = &[
-    "case_id",
-    "list_id",
-    "line",
-    "household",
-    "subject",
-    "date_cdp",
-    "code_postal",
-    "bailleur_type",
-    "state",
-    "sealed",
-    "created_at",
-    "key_version",
-];
-
-/// Inserts cases, a few hundred per statement.
-pub async fn insert_cases(
-    conn: &mut AnyConnection,
-    list_id: &str,
-    cases: Vec<NewCase>,
-    at_ms: i64,
-) -> Result<(), sqlx::Error> {
-    let per = super::rows_per_insert(CASE_COLS.len());
-    let mut cases = cases.into_iter().peekable();
-    while cases.peek().is_some() {
-        let chunk: Vec<NewCase> = cases.by_ref().take(per).collect();
-        let sql = multi_insert(conn, "cases", CASE_COLS, chunk.len());
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for c in chunk {
-            q = q
-                .bind(c.case_id)
-                .bind(list_id.to_owned())
-                .bind(c.line)
-                .bind(c.household)
-                .bind(c.subject)
-                .bind(c.date_cdp)
-                .bind(c.code_postal)
-                .bind(c.bailleur_type)
-                .bind("received")
-                .bind(c.sealed)
-                .bind(at_ms)
-                .bind(c.key_version);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// Writes the households of a list's cases, in line order, as the audit
-/// subject set `set` (its upload's), in the database: their references
-/// never pass through memory together. Its digest is the one
-/// `circuit::lists` computed over the same rows.
-pub async fn log_households(
-    conn: &mut AnyConnection,
-    list_id: &str,
-    set: i64,
-) -> Result<(), sqlx::Error> {
-    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
-        // A list's case ids share a prefix (`cas_<list>_`): the primary
-        // key finds them in order (SQLite has no list index; bytewise
-        // comparison, '`' follows '_').
-        let hex = list_id.strip_prefix("lst_").unwrap_or(list_id);
-        sqlx::query(
-            "INSERT INTO audit_subjects (set_id, n, subject) SELECT $1, line, subject FROM cases \
-             WHERE case_id > $2 AND case_id < $3 AND list_id = $4",
-        )
-        .bind(set)
-        .bind(format!("cas_{hex}_"))
-        .bind(format!("cas_{hex}`"))
+/// Whether a list exists.
+pub async fn exists(conn: &mut AnyConnection, list_id: &str) -> Result<bool, StoreError> {
+    Ok(sqlx::query("SELECT 1 FROM lists WHERE list_id = $1")
         .bind(list_id.to_owned())
-        .execute(&mut *conn)
-        .await?;
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO audit_subjects (set_id, n, subject) SELECT $1, line, subject FROM cases WHERE list_id = $2",
-    )
-    .bind(set)
-    .bind(list_id.to_owned())
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+        .fetch_optional(&mut *conn)
+        .await?
+        .is_some())
 }

@@ -5,9 +5,22 @@
 //! Every action opens one transaction ([`Store::begin`]) that covers the
 //! action, the files it emits and its audit entries: after a crash at any
 //! point, either all of it is there or none of it.
+//!
+//! Each table's SQL has one home here, a repository module per table or
+//! aggregate: typed functions over a connection (a transaction's or the
+//! pool's), no business rule. The audit log's own tables are `audit`'s;
+//! this module never calls it.
 
+pub mod cases;
+pub mod concertations;
+pub mod decisions;
+pub mod enrichments;
+pub mod events;
 pub mod lists;
+pub mod member_answers;
 pub mod outbox;
+pub mod returns;
+pub mod tokens;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -35,9 +48,14 @@ pub enum StoreError {
     /// The data folder cannot be created.
     #[error("cannot create the data folder: {0}")]
     Io(#[from] std::io::Error),
-    /// The audit log could not be written.
-    #[error(transparent)]
-    Audit(#[from] crate::audit::AuditError),
+    /// A stored value is none the gateway writes (altered database).
+    #[error("column {column} holds {value:?}, which the gateway never writes")]
+    Invalid {
+        /// The column.
+        column: &'static str,
+        /// What it holds.
+        value: String,
+    },
 }
 
 /// Which database is behind the pool.

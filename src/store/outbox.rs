@@ -1,6 +1,8 @@
-//! Files waiting for partners, and the tokens they disclosed.
+//! `outbox` and `outbox_chunks`: files waiting for partners (metadata,
+//! and the age ciphertext in pieces served in order). The tokens a file
+//! disclosed are [`super::tokens`].
 
-use super::multi_insert;
+use super::StoreError;
 use sqlx::{AnyConnection, AnyPool, Row};
 
 /// A file's listing entry (CONTRACT.md `GET /v1/outbox`).
@@ -65,7 +67,7 @@ pub struct NewFile {
 
 const COLS: &str = "file_id, partner, kind, period, rows, size, sha256, created_at, format, fields, acked_at, produce_seq";
 
-fn meta(r: &sqlx::any::AnyRow) -> Result<FileMeta, sqlx::Error> {
+fn meta(r: &sqlx::any::AnyRow) -> Result<FileMeta, StoreError> {
     Ok(FileMeta {
         file_id: r.try_get("file_id")?,
         partner: r.try_get("partner")?,
@@ -87,7 +89,7 @@ pub async fn insert(
     conn: &mut AnyConnection,
     f: &NewFile,
     at_ms: i64,
-) -> Result<FileMeta, sqlx::Error> {
+) -> Result<FileMeta, StoreError> {
     sqlx::query(
         "INSERT INTO outbox (file_id, partner, kind, period, list_id, rows, format, fields, size, sha256, created_at, produce_seq) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -129,7 +131,7 @@ pub async fn insert_chunk(
     file_id: &str,
     n: i64,
     bytes: Vec<u8>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO outbox_chunks (file_id, n, bytes) VALUES ($1, $2, $3)")
         .bind(file_id.to_owned())
         .bind(n)
@@ -140,7 +142,7 @@ pub async fn insert_chunk(
 }
 
 /// The partner's files not yet acknowledged, oldest first.
-pub async fn waiting(pool: &AnyPool, partner: &str) -> Result<Vec<FileMeta>, sqlx::Error> {
+pub async fn waiting(pool: &AnyPool, partner: &str) -> Result<Vec<FileMeta>, StoreError> {
     let sql = format!(
         "SELECT {COLS} FROM outbox WHERE partner = $1 AND acked_at IS NULL ORDER BY created_at, file_id"
     );
@@ -154,7 +156,7 @@ pub async fn waiting(pool: &AnyPool, partner: &str) -> Result<Vec<FileMeta>, sql
 }
 
 /// A file's metadata.
-pub async fn get(conn: &mut AnyConnection, file_id: &str) -> Result<Option<FileMeta>, sqlx::Error> {
+pub async fn get(conn: &mut AnyConnection, file_id: &str) -> Result<Option<FileMeta>, StoreError> {
     let sql = format!("SELECT {COLS} FROM outbox WHERE file_id = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(file_id.to_owned())
@@ -189,7 +191,7 @@ pub fn body_stream(
 }
 
 /// Marks a file acknowledged (idempotent).
-pub async fn ack(conn: &mut AnyConnection, file_id: &str, at_ms: i64) -> Result<(), sqlx::Error> {
+pub async fn ack(conn: &mut AnyConnection, file_id: &str, at_ms: i64) -> Result<(), StoreError> {
     sqlx::query("UPDATE outbox SET acked_at = $1 WHERE file_id = $2 AND acked_at IS NULL")
         .bind(at_ms)
         .bind(file_id.to_owned())
@@ -198,33 +200,27 @@ pub async fn ack(conn: &mut AnyConnection, file_id: &str, at_ms: i64) -> Result<
     Ok(())
 }
 
-/// Records the tokens a file (or an agenda, or alerts) disclosed to its
-/// partner: `(token, case_id)`.
-pub async fn insert_tokens(
+/// Deletes the files acknowledged before `acked_before_ms` or produced
+/// before `created_before_ms`, with their ciphertext; returns how many.
+pub async fn delete_expired(
     conn: &mut AnyConnection,
-    partner: &str,
-    tokens: Vec<(String, String)>,
-    at_ms: i64,
-) -> Result<(), sqlx::Error> {
-    let per = super::rows_per_insert(4);
-    let mut tokens = tokens.into_iter().peekable();
-    while tokens.peek().is_some() {
-        let chunk: Vec<(String, String)> = tokens.by_ref().take(per).collect();
-        let sql = multi_insert(
-            conn,
-            "case_tokens",
-            &["token", "partner", "case_id", "created_at"],
-            chunk.len(),
-        ) + " ON CONFLICT (token) DO NOTHING";
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (token, case_id) in chunk {
-            q = q
-                .bind(token)
-                .bind(partner.to_owned())
-                .bind(case_id)
-                .bind(at_ms);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+    acked_before_ms: i64,
+    created_before_ms: i64,
+) -> Result<u64, StoreError> {
+    let old_files = "SELECT file_id FROM outbox WHERE (acked_at IS NOT NULL AND acked_at < $1) OR created_at < $2";
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM outbox_chunks WHERE file_id IN ({old_files})"
+    )))
+    .bind(acked_before_ms)
+    .bind(created_before_ms)
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query(
+        "DELETE FROM outbox WHERE (acked_at IS NOT NULL AND acked_at < $1) OR created_at < $2",
+    )
+    .bind(acked_before_ms)
+    .bind(created_before_ms)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }

@@ -14,19 +14,36 @@ use std::collections::BTreeSet;
 /// The document, as compiled into the gateway.
 const DOC: &str = include_str!("../../src/http/openapi.json");
 
-/// The router's source.
+/// The root router's source: it merges one router per feature.
 const ROUTER: &str = include_str!("../../src/http/mod.rs");
+
+/// Each feature module, by name, with its source (its `router()`).
+const FEATURES: &[(&str, &str)] = &[
+    ("alerts", include_str!("../../src/http/alerts.rs")),
+    ("audit", include_str!("../../src/http/audit.rs")),
+    (
+        "concertations",
+        include_str!("../../src/http/concertations.rs"),
+    ),
+    ("lists", include_str!("../../src/http/lists.rs")),
+    ("meta", include_str!("../../src/http/meta.rs")),
+    ("outbox", include_str!("../../src/http/outbox.rs")),
+    ("returns", include_str!("../../src/http/returns.rs")),
+];
 
 /// The sources that build API errors (`ApiError::new(StatusCode::…, "code", …)`).
 const ERROR_SOURCES: &[&str] = &[
+    include_str!("../../src/http/alerts.rs"),
     include_str!("../../src/http/audit.rs"),
+    include_str!("../../src/http/body.rs"),
     include_str!("../../src/http/caller.rs"),
-    include_str!("../../src/http/circuit.rs"),
+    include_str!("../../src/http/concertations.rs"),
     include_str!("../../src/http/error.rs"),
     include_str!("../../src/http/guard.rs"),
     include_str!("../../src/http/lists.rs"),
     include_str!("../../src/http/meta.rs"),
     include_str!("../../src/http/outbox.rs"),
+    include_str!("../../src/http/returns.rs"),
     include_str!("../../src/http/server.rs"),
 ];
 
@@ -106,18 +123,39 @@ fn top_level_calls(s: &str) -> Vec<String> {
     calls
 }
 
-/// Every `(METHOD, path)` the router serves, read from its source: each
-/// `.route("PATH", get(h).post(h2))`.
+/// Every `(METHOD, path)` the router serves, read from its sources: the
+/// root merges each feature's `router()` (and nothing else), and each
+/// `.route("PATH", get(h).post(h2))` of the root or a feature.
 fn routed() -> BTreeSet<(String, String)> {
-    let src = strip_comments(ROUTER);
-    for unsupported in [".nest(", ".merge(", ".route_service(", ".nest_service("] {
+    let root = strip_comments(ROUTER);
+    let merged = root.matches(".merge(").count();
+    assert_eq!(
+        merged,
+        FEATURES.len(),
+        "src/http/mod.rs merges {merged} routers; list each feature in tests/api/openapi.rs"
+    );
+    for (name, _) in FEATURES {
         assert!(
-            !src.contains(unsupported),
-            "src/http/mod.rs uses {unsupported}: teach tests/api/openapi.rs to read it"
+            root.contains(&format!(".merge({name}::router())")),
+            "src/http/mod.rs does not merge {name}::router()"
         );
     }
     let mut out = BTreeSet::new();
-    let mut rest = src.as_str();
+    for src in std::iter::once(root).chain(FEATURES.iter().map(|(_, s)| strip_comments(s))) {
+        for unsupported in [".nest(", ".route_service(", ".nest_service("] {
+            assert!(
+                !src.contains(unsupported),
+                "the router uses {unsupported}: teach tests/api/openapi.rs to read it"
+            );
+        }
+        routes_of(&src, &mut out);
+    }
+    out
+}
+
+/// Adds the `.route(…)` calls of `src` to `out`.
+fn routes_of(src: &str, out: &mut BTreeSet<(String, String)>) {
+    let mut rest = src;
     while let Some(i) = rest.find(".route(") {
         rest = &rest[i + ".route(".len()..];
         let after = rest
@@ -161,7 +199,6 @@ fn routed() -> BTreeSet<(String, String)> {
         }
         rest = &tail[stop.unwrap_or(0)..];
     }
-    out
 }
 
 /// Every `(METHOD, path)` the document describes, with its operation.
@@ -213,7 +250,7 @@ fn partner_for(app: &TestApp, roles: &[String]) -> String {
         .next()
         .unwrap_or_else(|| panic!("no example partner holds the role {}", roles[0]))
         .id
-        .clone()
+        .to_string()
 }
 
 /// A partner of the example configuration holding none of `roles`.
@@ -224,7 +261,7 @@ fn partner_without(app: &TestApp, roles: &[String]) -> Option<String> {
         .partners
         .iter()
         .find(|p| roles.iter().all(|r| !p.has(*r)))
-        .map(|p| p.id.clone())
+        .map(|p| p.id.to_string())
 }
 
 /// The path with each `{param}` replaced by `x`.
