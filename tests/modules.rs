@@ -104,7 +104,7 @@ fn paths_at(s: &[char], mut i: usize, prefix: Vec<String>, out: &mut Vec<Vec<Str
 }
 
 /// The modules `code`, the text of module `me`, refers to.
-fn references(code: &str, me: &Module, is_mod_rs: bool) -> Vec<Module> {
+fn references(code: &str, me: &Module) -> Vec<Module> {
     let s: Vec<char> = code.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -118,9 +118,8 @@ fn references(code: &str, me: &Module, is_mod_rs: bool) -> Vec<Module> {
             continue;
         }
         if boundary && rest.starts_with("super::") {
-            // `super` of a `mod.rs` or of `a/b.rs` is the parent module.
+            // `super` of `a/b.rs` (module `a::b`) and of `a/b/mod.rs` alike is `a`.
             let mut base = me.clone();
-            let _ = is_mod_rs;
             base.pop();
             let mut j = i + 7;
             loop {
@@ -150,8 +149,7 @@ fn the_library_has_no_import_cycle() {
     let mut edges: BTreeMap<Module, BTreeMap<Module, String>> = BTreeMap::new();
     for (me, path) in &files {
         let text = std::fs::read_to_string(path).unwrap();
-        let is_mod_rs = path.ends_with("mod.rs") || path.ends_with("lib.rs");
-        for target in references(&non_test(&text), me, is_mod_rs) {
+        for target in references(&non_test(&text), me) {
             // The longest prefix of the path that is a module.
             let mut t = target.clone();
             while !t.is_empty() && !modules.contains(&t) {
