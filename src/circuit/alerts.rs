@@ -13,7 +13,7 @@ use serde::Serialize;
 /// The fields an alert discloses (audited as such).
 pub const ALERT_FIELDS: [&str; 4] = ["token", "date_cdp", "state", "referent"];
 
-/// One case to chase (CONTRACT.md `GET /v1/alerts`).
+/// One case to chase (docs/convention.md `GET /v1/alerts`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Alert {
     /// CDP date.

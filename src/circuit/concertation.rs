@@ -31,7 +31,7 @@ pub const AGENDA_FIELDS: [(&str, &str); 5] = [
     ),
 ];
 
-/// One agenda entry (CONTRACT.md `POST /v1/concertations`).
+/// One agenda entry (docs/convention.md `POST /v1/concertations`).
 #[derive(Debug, Clone, Serialize)]
 pub struct AgendaEntry {
     /// The secretariat's token for the case.
@@ -156,7 +156,7 @@ async fn entry(
     })
 }
 
-/// An agenda (CONTRACT.md `POST /v1/concertations`,
+/// An agenda (docs/convention.md `POST /v1/concertations`,
 /// `GET /v1/concertations/{id}`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Agenda {
@@ -269,7 +269,7 @@ pub async fn get(app: &App, actor: &Actor, id: &str) -> Result<Agenda, CircuitEr
     })
 }
 
-/// The answer to decisions (CONTRACT.md
+/// The answer to decisions (docs/convention.md
 /// `POST /v1/concertations/{id}/decisions`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Decided {

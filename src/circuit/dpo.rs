@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
-/// The latest signed checkpoint (CONTRACT.md `GET /v1/audit/checkpoint`).
+/// The latest signed checkpoint (docs/convention.md `GET /v1/audit/checkpoint`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Checkpoint {
     /// The signed note.

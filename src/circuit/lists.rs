@@ -21,7 +21,7 @@ use std::sync::Arc;
 /// Rows per insert statement and per unit of work between awaits.
 const CHUNK: usize = 1_000;
 
-/// The answer to an upload (CONTRACT.md `POST /v1/lists`).
+/// The answer to an upload (docs/convention.md `POST /v1/lists`).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ListReceipt {
     /// The list.
@@ -306,7 +306,7 @@ pub async fn all(app: &App, actor: &Actor) -> Result<Vec<ListMeta>, CircuitError
     Ok(lists::all(app.store.pool()).await?)
 }
 
-/// The answer to routing a list (CONTRACT.md `POST /v1/lists/{id}/route`).
+/// The answer to routing a list (docs/convention.md `POST /v1/lists/{id}/route`).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RouteReceipt {
     /// Cases routed now.

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 pub use crate::store::returns::RowResult;
 
-/// The answer to a return (CONTRACT.md `POST /v1/returns`).
+/// The answer to a return (docs/convention.md `POST /v1/returns`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReturnReceipt {
     /// Id.
@@ -425,7 +425,7 @@ async fn record(
     Ok(())
 }
 
-/// What a return applied, for its sender (CONTRACT.md
+/// What a return applied, for its sender (docs/convention.md
 /// `GET /v1/returns/{id}`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReturnReport {

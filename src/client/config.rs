@@ -1,4 +1,4 @@
-//! `client.toml`, the partner side (CONTRACT.md).
+//! `client.toml`, the partner side (docs/convention.md).
 
 use super::ClientError;
 use serde::Deserialize;

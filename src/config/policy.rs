@@ -108,7 +108,7 @@ pub struct Territory {
     pub postal_codes: Vec<String>,
 }
 
-/// One attribution rule (DOMAIN.md "Attribution criteria"). Rules are
+/// One attribution rule (docs/domain.md "Attribution criteria"). Rules are
 /// tried in order; the first whose conditions all hold gives the proposal.
 /// A condition that needs a missing fact (no birth date, no enrichment yet)
 /// stops the search: no proposal, and the reason says what is missing.

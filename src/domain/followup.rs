@@ -1,4 +1,4 @@
-//! The referents' follow-up vocabulary (CONTRACT.md "Returns", `followup`):
+//! The referents' follow-up vocabulary (docs/convention.md "Returns", `followup`):
 //! what happened to a household ([`FollowupEvent`]) and why a follow-up was
 //! closed ([`ClosingMotif`]).
 //!

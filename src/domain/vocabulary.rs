@@ -52,7 +52,7 @@ impl fmt::Display for FileKind {
     }
 }
 
-/// Why the concertation decided not to process a case (CONTRACT.md).
+/// Why the concertation decided not to process a case (docs/convention.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NonTraiteMotif {

@@ -1,5 +1,5 @@
 //! The API's one error type: JSON, always the same shape, a stable code
-//! (CONTRACT.md "Errors"). The public message never carries internals or
+//! (docs/convention.md "Errors"). The public message never carries internals or
 //! personal data; causes of 500s go to the log only.
 
 use axum::Json;

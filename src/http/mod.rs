@@ -1,4 +1,4 @@
-//! The HTTPS API (CONTRACT.md "API (v1)"): one module per feature, each
+//! The HTTPS API (docs/convention.md "API (v1)"): one module per feature, each
 //! with its routes (`router()`), merged here; the guard every request
 //! passes; the mTLS server that feeds it. Handlers parse the request, call
 //! the service layer (`circuit`) and map its answer to JSON: no rule, no

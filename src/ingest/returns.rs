@@ -1,4 +1,4 @@
-//! Partners' returns (CONTRACT.md "Returns"): enrichment (CAF), referent
+//! Partners' returns (docs/convention.md "Returns"): enrichment (CAF), referent
 //! (concertation members), followup (referents). Same table rules, same
 //! row checker and same errors as the list; every bad row is reported at
 //! once. Read from a [`Spool`] (the decrypted body, a temporary file) one

@@ -107,22 +107,9 @@ fn views_in_order(cfg: &Config) -> Vec<(&str, &View)> {
 }
 
 /// What the secretariat reads through the API besides the views' files:
-/// the concertation agenda and the deadline alerts
-/// (`circuit::concertation::AgendaEntry`, `alerts`), with the purpose of
-/// each field.
-const AGENDA: &[(&str, &str)] = &[
-    ("token", "quote the case in the concertation's decisions"),
-    ("nom", "identify the household at the concertation"),
-    ("prenom", "identify the household at the concertation"),
-    (
-        "commune",
-        "identify the household and its sector at the concertation",
-    ),
-    (
-        "date_cdp",
-        "order the cases by the days left before the legal delay runs out",
-    ),
-];
+/// the concertation agenda (listed once, with each field's purpose, where
+/// the agenda is built).
+const AGENDA: &[(&str, &str)] = &crate::circuit::concertation::AGENDA_FIELDS;
 
 /// One channel of case data to a role: a view's files, or the agenda.
 #[derive(Debug)]

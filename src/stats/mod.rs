@@ -1,4 +1,4 @@
-//! The CCAPEX's figures (CONTRACT.md "Statistics"): cases by referent,
+//! The CCAPEX's figures (docs/convention.md "Statistics"): cases by referent,
 //! new attributions, cases without follow-up, not processed, shares by the
 //! largest-remainder method; plus what the CCAPEX says it lacks: delay from
 //! CDP to first contact, accompaniment axes, court events.

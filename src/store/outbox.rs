@@ -5,7 +5,7 @@
 use super::StoreError;
 use sqlx::{AnyConnection, AnyPool, Row};
 
-/// A file's listing entry (CONTRACT.md `GET /v1/outbox`).
+/// A file's listing entry (docs/convention.md `GET /v1/outbox`).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FileMeta {
     /// Id.

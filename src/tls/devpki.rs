@@ -434,7 +434,7 @@ fn readme(partners: &[&str]) -> String {
     text
 }
 
-/// The example département's partners (DOMAIN.md), as in
+/// The example département's partners (docs/domain.md), as in
 /// `certs-example/` and `config/partners.toml`.
 pub const EXAMPLE_PARTNERS: &[&str] = &[
     "ddets",

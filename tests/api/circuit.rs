@@ -1,6 +1,6 @@
 //! The monthly circuit end to end, the way partners drive it: DDETS's list,
 //! CAF's enrichment, members' answers, the concertation and its decisions,
-//! referents' follow-ups, and the CCAPEX's figures — replayed on DOMAIN.md's
+//! referents' follow-ups, and the CCAPEX's figures — replayed on docs/domain.md's
 //! 243 CDPs built by a generator from the households' facts and the
 //! partners' answers behind the published table.
 
@@ -50,7 +50,7 @@ type Facts = (
     bool,
 );
 
-/// DOMAIN.md's 243 CDPs: MDSF 164 (54 new), CCAS 52 (30 new), CAF 13 (11
+/// docs/domain.md's 243 CDPs: MDSF 164 (54 new), CCAS 52 (30 new), CAF 13 (11
 /// new), not processed 14; CCAS closed 12 "sans suite", MDSF 21.
 fn generate() -> Vec<Household> {
     let mut out = Vec::new();
