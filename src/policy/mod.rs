@@ -3,6 +3,7 @@
 //! transforms) and keeps only the rows in the partner's scope.
 
 pub mod attribution;
+pub mod schema;
 mod scope;
 mod view;
 
