@@ -22,14 +22,65 @@ impl FileFormat {
     }
 }
 
-/// Makes a cell inert for spreadsheets: a cell starting with `=`, `+`, `-`,
-/// `@`, a tab or a carriage return would be read as a formula (OWASP "CSV
-/// injection"); it gets a leading apostrophe, which spreadsheets display as
-/// text and never evaluate.
+/// Makes a cell inert for spreadsheets (OWASP "CSV injection").
+///
+/// A spreadsheet may split a cell where it holds a `,`, a `;`, a tab, a
+/// carriage return or a line feed (French Excel reads a comma-separated file
+/// with `;`, a naive import splits lines), and evaluates any resulting piece
+/// that starts with `=`, `+`, `-` or `@`. So the cell is cut at each of those
+/// five separators into pieces (the first piece runs from the start of the
+/// cell); in every piece, the leading run of white space (as `str::trim`
+/// sees it) and double quotes is skipped, and when the next character is
+/// `=`, `+`, `-` or `@`, an apostrophe is inserted right before it
+/// (`Dupont;=cmd` becomes `Dupont;'=cmd`, ` -2` becomes ` '-2`). Double
+/// quotes are skipped too because a reader that splits at `;` may take a
+/// doubled quote as the end of an empty quoted field. Besides, a cell whose
+/// first character is a tab or a carriage return gets a leading apostrophe.
+/// Spreadsheets display the apostrophe as text and never evaluate such a
+/// cell. Nothing else changes: a cell needing none of this is borrowed.
 pub fn defuse(cell: &str) -> Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+    let mut out = String::new();
+    // Bytes of `cell` already copied into `out`.
+    let mut copied = 0;
+    if cell.starts_with(['\t', '\r']) {
+        out.push('\'');
+    }
+    let mut piece_start = true;
+    for (i, c) in cell.char_indices() {
+        if piece_start && matches!(c, '=' | '+' | '-' | '@') {
+            out.push_str(&cell[copied..i]);
+            out.push('\'');
+            copied = i;
+            piece_start = false;
+        } else if is_separator(c) {
+            piece_start = true;
+        } else if !(c.is_whitespace() || c == '"') {
+            piece_start = false;
+        }
+    }
+    if out.is_empty() {
+        Cow::Borrowed(cell)
+    } else {
+        out.push_str(&cell[copied..]);
+        Cow::Owned(out)
+    }
+}
+
+/// Where a spreadsheet may cut a cell (see [`defuse`]).
+fn is_separator(c: char) -> bool {
+    matches!(c, ',' | ';' | '\t' | '\r' | '\n')
+}
+
+/// The cell as a CSV field: within double quotes (inner ones doubled) when
+/// it holds a separator a reader may cut at (`,`, `;`, tab, CR, LF) or a
+/// double quote (RFC 4180), so that a reader honouring quotes keeps it
+/// whole whatever its delimiter; as is otherwise, so plain files stay
+/// plain.
+fn csv_field(cell: &str) -> Cow<'_, str> {
+    if cell.contains(|c| is_separator(c) || c == '"') {
+        Cow::Owned(format!("\"{}\"", cell.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(cell)
     }
 }
 
@@ -74,7 +125,14 @@ impl<W: Write> TableWriter<W> {
     pub fn to_writer(format: FileFormat, headers: &[&str], out: W) -> Result<Self, WriteError> {
         let mut w = TableWriter {
             inner: match format {
-                FileFormat::Csv => Inner::Csv(Box::new(csv::Writer::from_writer(out))),
+                // Quoting is done by `csv_field`, which quotes at `;`
+                // and tab too (the csv crate quotes only at its own
+                // delimiter).
+                FileFormat::Csv => Inner::Csv(Box::new(
+                    csv::WriterBuilder::new()
+                        .quote_style(csv::QuoteStyle::Never)
+                        .from_writer(out),
+                )),
                 FileFormat::Xlsx => {
                     let mut wb = rust_xlsxwriter::Workbook::new();
                     wb.add_worksheet();
@@ -89,7 +147,8 @@ impl<W: Write> TableWriter<W> {
         Ok(w)
     }
 
-    /// Appends one row; every cell goes through [`defuse`].
+    /// Appends one row; every cell goes through [`defuse`] (and, in CSV,
+    /// is quoted as `csv_field` says).
     pub fn write_row<'a>(
         &mut self,
         cells: impl IntoIterator<Item = &'a str>,
@@ -97,7 +156,7 @@ impl<W: Write> TableWriter<W> {
         match &mut self.inner {
             Inner::Csv(w) => {
                 for cell in cells {
-                    w.write_field(defuse(cell).as_bytes())
+                    w.write_field(csv_field(&defuse(cell)).as_bytes())
                         .map_err(|e| WriteError(e.to_string()))?;
                 }
                 w.write_record(None::<&[u8]>)
@@ -147,11 +206,34 @@ mod tests {
 
     #[test]
     fn formulas_are_defused_and_plain_text_is_kept() {
-        for bad in ["=1+1", "+33", "-2", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(defuse(bad).starts_with('\''), "{bad:?}");
+        for bad in ["=1+1", "+33", "-2", "@SUM(A1)", "\tx", "\rx", " =1", "\"=1"] {
+            assert!(defuse(bad).trim_start().starts_with('\''), "{bad:?}");
         }
         assert_eq!(defuse("Dupont"), "Dupont");
+        assert_eq!(
+            defuse("Jean-Pierre, 12 rue X; bât. A"),
+            "Jean-Pierre, 12 rue X; bât. A"
+        );
+        assert_eq!(defuse("a'=b"), "a'=b");
         assert_eq!(defuse(""), "");
+        assert!(matches!(defuse("Dupont"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn every_piece_a_spreadsheet_may_split_off_is_defused() {
+        assert_eq!(
+            defuse("Dupont;=cmd|' /C calc'!A0;"),
+            "Dupont;'=cmd|' /C calc'!A0;"
+        );
+        assert_eq!(defuse("a,+1"), "a,'+1");
+        assert_eq!(defuse("a\t-1"), "a\t'-1");
+        assert_eq!(defuse("a\r\n@x"), "a\r\n'@x");
+        assert_eq!(defuse("a\n  =x"), "a\n  '=x");
+        assert_eq!(defuse("a;\"=x"), "a;\"'=x");
+        assert_eq!(defuse("=a;=b"), "'=a;'=b");
+        assert_eq!(defuse("\t=x"), "'\t'=x");
+        // A formula character inside a piece starts nothing.
+        assert_eq!(defuse("a; b=c-d"), "a; b=c-d");
     }
 
     #[test]
@@ -161,6 +243,18 @@ mod tests {
         assert_eq!(w.rows(), 1);
         let out = String::from_utf8(w.finish().unwrap()).unwrap();
         assert_eq!(out, "token,nom\nt1,\"'=HYPERLINK(\"\"x\"\")\"\n");
+    }
+
+    #[test]
+    fn csv_quotes_every_cell_holding_a_separator_or_a_quote() {
+        let mut w = TableWriter::new(FileFormat::Csv, &["a", "b", "c", "d", "e", "f"]).unwrap();
+        w.write_row(["x;y", "x\ty", "x,y", "x\ny", "x\"y", "x y"])
+            .unwrap();
+        let out = String::from_utf8(w.finish().unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "a,b,c,d,e,f\n\"x;y\",\"x\ty\",\"x,y\",\"x\ny\",\"x\"\"y\",x y\n"
+        );
     }
 
     #[test]

@@ -318,8 +318,12 @@ pub fn outbox_schema(kind: &str, view: &View) -> Value {
              that justifies it. CSV (UTF-8, comma, header row) or, for a partner whose `format` is \
              `xlsx`, the first sheet of an XLSX workbook with every cell a string; age-encrypted to \
              the partner, listed by `GET /v1/outbox` with kind `{kind}`. An empty cell is a missing \
-             value. A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written \
-             with a leading apostrophe so that no spreadsheet runs it.",
+             value. A cell is written so that no spreadsheet runs it: in each piece of the cell that \
+             a spreadsheet may split off (the start of the cell, and what follows each `,`, `;`, \
+             tab, carriage return or line feed), a leading `=`, `+`, `-` or `@` (after any white \
+             space or double quotes) gets an apostrophe before it, as does a cell starting with a \
+             tab or a carriage return; in CSV, a cell holding one of those separators or a double \
+             quote is quoted.",
             view.description.trim(),
             view.to,
         ),

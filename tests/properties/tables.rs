@@ -3,9 +3,10 @@
 //!
 //! The exact property, for every cell `c` (no NUL character, within the
 //! reader's cell length limit): the reader gives `defuse(c).trim()`, where
-//! `defuse` prefixes an apostrophe to a cell whose first character is `=`,
-//! `+`, `-`, `@`, a tab or a carriage return (formula neutralisation), and
-//! `trim` is the reader's removal of surrounding white space. Rows whose
+//! `defuse` is the formula neutralisation (an apostrophe before a `=`, `+`,
+//! `-` or `@` that starts any piece of the cell a spreadsheet may split
+//! off; see `defused_cells_never_start_a_formula` for its exact statement),
+//! and `trim` is the reader's removal of surrounding white space. Rows whose
 //! cells all come back empty are skipped by the reader, in both formats.
 
 use passerelle::export::{FileFormat, TableWriter, defuse};
@@ -130,13 +131,33 @@ proptest! {
     #[test]
     fn defused_cells_never_start_a_formula(c in cell()) {
         let d = defuse(&c);
-        let first = d.chars().next();
-        prop_assert!(!matches!(first, Some('=' | '+' | '-' | '@' | '\t' | '\r')), "{:?}", d);
-        // Only the apostrophe is added, and only to a formula start.
-        match d.strip_prefix('\'') {
-            Some(rest) if rest == c => prop_assert!(c.starts_with(['=', '+', '-', '@', '\t', '\r'])),
-            _ => prop_assert_eq!(d.as_ref(), c.as_str()),
+        // No piece a spreadsheet may split off starts a formula once its
+        // white space and double quotes are skipped.
+        for piece in d.split([',', ';', '\t', '\r', '\n']) {
+            let start = piece.trim_start_matches(|ch: char| ch.is_whitespace() || ch == '"');
+            prop_assert!(!start.starts_with(['=', '+', '-', '@']), "{:?} in {:?}", piece, d);
         }
+        prop_assert!(!d.starts_with(['\t', '\r']), "{:?}", d);
+        // Only apostrophes are added: one at the start of a cell starting
+        // with a tab or a carriage return, and one before each formula
+        // character that starts a piece, nowhere else.
+        let mut expected = String::new();
+        if c.starts_with(['\t', '\r']) {
+            expected.push('\'');
+        }
+        let mut piece_start = true;
+        for ch in c.chars() {
+            if piece_start && matches!(ch, '=' | '+' | '-' | '@') {
+                expected.push('\'');
+            }
+            if matches!(ch, ',' | ';' | '\t' | '\r' | '\n') {
+                piece_start = true;
+            } else if !(ch.is_whitespace() || ch == '"') {
+                piece_start = false;
+            }
+            expected.push(ch);
+        }
+        prop_assert_eq!(d.as_ref(), expected.as_str());
     }
 
     #[test]
