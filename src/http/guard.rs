@@ -1,5 +1,6 @@
-//! The guard every request passes: the certificate must map to a partner
-//! (else 403), the partner must be within its rate (else 429 with
+//! The guard every request passes: the certificate must name one identity
+//! (else 403 `ambiguous_identity`) and map to a partner (else 403
+//! `unknown_certificate`), the partner must be within its rate (else 429 with
 //! `Retry-After`), the request must finish in time (else 408); and every
 //! answer that no step audited itself is written to the audit log here,
 //! before it leaves. If the log cannot be written, the answer is a 500:
@@ -40,8 +41,19 @@ pub async fn guard(State(st): State<Arc<HttpState>>, mut req: Request, next: Nex
     rec.route = Some(route.clone());
     rec.request_id = Some(request_id.clone());
 
-    let resp = match &peer.partner {
-        None => {
+    let resp = match (&peer.identity.check_unambiguous(), &peer.partner) {
+        // Before any partner match, even a pinned fingerprint: a subject that
+        // names two parties is refused, whoever it might also pass for.
+        (Err(ambiguous), _) => {
+            tracing::warn!(remote = %peer.remote, cert = %peer.identity.sha256, reason = %ambiguous, "certificate of ambiguous identity");
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "ambiguous_identity",
+                "this certificate's subject names more than one identity (e.g. two common names); it is refused",
+            )
+            .into_response()
+        }
+        (Ok(()), None) => {
             tracing::warn!(remote = %peer.remote, cert = %peer.identity.sha256, "valid certificate of no partner");
             ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -50,7 +62,7 @@ pub async fn guard(State(st): State<Arc<HttpState>>, mut req: Request, next: Nex
             )
             .into_response()
         }
-        Some(partner) => {
+        (Ok(()), Some(partner)) => {
             rec.partner = Some(partner.id.to_string());
             match st.limiter.check_key(&partner.id) {
                 Err(not_until) => {

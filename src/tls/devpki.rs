@@ -137,12 +137,24 @@ fn issue_leaf(
     eku: ExtendedKeyUsagePurpose,
     now: OffsetDateTime,
 ) -> Result<(String, String, Vec<u8>), TlsError> {
+    issue_leaf_with_subject(issuer, cn, None, sans, eku, now)
+}
+
+/// [`issue_leaf`] with, when given, `subject` in place of the `/CN=cn` subject.
+fn issue_leaf_with_subject(
+    issuer: &Issuer<'_, KeyPair>,
+    cn: &str,
+    subject: Option<DistinguishedName>,
+    sans: &[&str],
+    eku: ExtendedKeyUsagePurpose,
+    now: OffsetDateTime,
+) -> Result<(String, String, Vec<u8>), TlsError> {
     let key = new_key("end-entity key")?;
     let mut params =
         CertificateParams::new(sans.iter().map(|s| (*s).to_string()).collect::<Vec<_>>())
             .map_err(gen_err("subject alternative names"))?;
     let base = base_params(cn, now);
-    params.distinguished_name = base.distinguished_name;
+    params.distinguished_name = subject.unwrap_or(base.distinguished_name);
     params.not_before = base.not_before;
     params.not_after = base.not_after;
     params.serial_number = base.serial_number;
@@ -320,6 +332,34 @@ pub fn make_client_cert(
     let issuer = load_issuer(ca_cert_pem, ca_key_pem)?;
     let now = OffsetDateTime::now_utc();
     let (cert, key, _) = issue_leaf(&issuer, cn, &[], ExtendedKeyUsagePurpose::ClientAuth, now)?;
+    Ok((cert, key))
+}
+
+/// Issues a client certificate whose subject holds two common names,
+/// `/CN=first/CN=second`, signed by the given CA — for tests showing that an
+/// ambiguous identity is refused. rcgen keeps one value per attribute type,
+/// so the second name is written under the common name's OID (2.5.4.3) as a
+/// custom type: the DER is that of a repeated common name.
+/// Returns (certificate PEM, private key PEM).
+pub fn make_client_cert_with_two_cns(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    first: &str,
+    second: &str,
+) -> Result<(String, String), TlsError> {
+    let issuer = load_issuer(ca_cert_pem, ca_key_pem)?;
+    let now = OffsetDateTime::now_utc();
+    let mut subject = DistinguishedName::new();
+    subject.push(DnType::CommonName, first);
+    subject.push(DnType::CustomDnType(vec![2, 5, 4, 3]), second);
+    let (cert, key, _) = issue_leaf_with_subject(
+        &issuer,
+        first,
+        Some(subject),
+        &[],
+        ExtendedKeyUsagePurpose::ClientAuth,
+        now,
+    )?;
     Ok((cert, key))
 }
 

@@ -16,8 +16,11 @@ pub mod identity;
 pub mod server;
 
 pub use client::client_config;
-pub use devpki::{DevPartner, DevPki, make_client_cert, make_crl, make_foreign_ca_client};
-pub use identity::PeerIdentity;
+pub use devpki::{
+    DevPartner, DevPki, make_client_cert, make_client_cert_with_two_cns, make_crl,
+    make_foreign_ca_client,
+};
+pub use identity::{AmbiguousIdentity, PeerIdentity};
 pub use server::{peer_certificate, peer_identity, server_config};
 
 /// The only ALPN protocol spoken by the gateway.

@@ -1,10 +1,11 @@
 //! Transport and identity: mutual TLS on every route, the certificate maps
 //! to a partner, roles per route, CRLs honoured (fail closed), rate limit
-//! per partner, and every refusal in the audit log.
+//! per partner, certificates of ambiguous identity refused, and every
+//! refusal in the audit log.
 
 use crate::both;
 use crate::helpers::{Db, TestApp, code, edit, sample, spawn_app, spawn_app_with, status_json};
-use passerelle::tls::{make_crl, make_foreign_ca_client};
+use passerelle::tls::{make_client_cert_with_two_cns, make_crl, make_foreign_ca_client};
 use rustls_pki_types::pem::PemObject;
 use std::time::Duration;
 
@@ -280,3 +281,64 @@ async fn a_partner_over_its_rate_gets_429_with_retry_after(db: Db) {
     app.stop().await;
 }
 both!(a_partner_over_its_rate_gets_429_with_retry_after);
+
+async fn a_certificate_with_two_common_names_gets_403_ambiguous_identity(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    // Something to serve: DDETS's list leaves a file for CAF.
+    let (status, body) = app
+        .push_list("2026-09", "text/csv", sample("liste-2026-09-clean.csv"))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let outbox_before = app.count("SELECT COUNT(*) FROM outbox").await;
+    let ca = std::fs::read_to_string(app.certs().join("ca.crt")).unwrap();
+    let ca_key = std::fs::read_to_string(app.certs().join("ca.key")).unwrap();
+    let mut fingerprints = Vec::new();
+    // Each first CN is a partner that, taken alone, would be served.
+    for (first, method, path) in [
+        ("dpo", "GET", "/healthz"),
+        ("caf", "GET", "/v1/outbox"),
+        ("ddets", "POST", "/v1/lists?period=2026-10"),
+    ] {
+        let (cert, key) = make_client_cert_with_two_cns(&ca, &ca_key, first, "intrus").unwrap();
+        let der = rustls_pki_types::CertificateDer::from_pem_slice(cert.as_bytes()).unwrap();
+        fingerprints.push(crate::helpers::sha256_hex(der.as_ref()));
+        let c = app.client_with(Some((cert.as_bytes(), key.as_bytes())));
+        let req = if method == "POST" {
+            c.http()
+                .post(c.url(path))
+                .header("content-type", "text/csv")
+                .body(sample("liste-2026-10-excel-fr.csv"))
+        } else {
+            c.http().get(c.url(path))
+        };
+        let (status, body) = status_json(req.send().await.unwrap()).await;
+        assert_eq!(status, 403, "/CN={first}/CN=intrus {method} {path}: {body}");
+        assert_eq!(code(&body), "ambiguous_identity", "{body}");
+        assert!(body.get("files").is_none() && !body.is_array(), "{body}");
+    }
+    // Nothing stored, nothing served.
+    assert_eq!(app.count("SELECT COUNT(*) FROM lists").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox").await,
+        outbox_before
+    );
+    assert_eq!(app.client("caf").outbox().await.unwrap().len(), 1);
+    // Each refusal is audited: no partner, the code, the status, the fingerprint.
+    let rows = app
+        .texts("SELECT COALESCE(partner, ''), outcome, entry FROM audit_log WHERE action = 'request' ORDER BY seq")
+        .await;
+    for fp in &fingerprints {
+        assert!(
+            rows.iter().any(|r| r[0].is_empty()
+                && r[1] == "refused"
+                && r[2].contains("ambiguous_identity")
+                && r[2].contains("403")
+                && r[2].contains(fp.as_str())),
+            "the refusal of {fp} is not audited: {rows:?}"
+        );
+    }
+    app.stop().await;
+}
+both!(a_certificate_with_two_common_names_gets_403_ambiguous_identity);
