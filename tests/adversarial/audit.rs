@@ -1,0 +1,1 @@
+//! Attacks on audit: see the module list in main.rs.

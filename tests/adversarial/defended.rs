@@ -1,0 +1,1 @@
+//! Attacks on defended: see the module list in main.rs.

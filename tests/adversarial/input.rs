@@ -1,0 +1,1 @@
+//! Attacks on input: see the module list in main.rs.

@@ -1,0 +1,1 @@
+//! Attacks on kill: see the module list in main.rs.

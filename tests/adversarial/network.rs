@@ -1,0 +1,1 @@
+//! Attacks on network: see the module list in main.rs.
