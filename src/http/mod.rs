@@ -64,9 +64,40 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(audit::router())
         .fallback(meta::not_found)
         .method_not_allowed_fallback(meta::method_not_allowed)
+        .layer(axum::middleware::from_fn(printable_path))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::guard,
         ))
+        .layer(axum::middleware::map_response(never_a_page))
         .with_state(state)
+}
+
+/// Ids and names in paths are printable ASCII: a path that decodes to a
+/// control character (a NUL the database would choke on) or to bytes that
+/// are not UTF-8 names nothing here, and is answered 404 before any handler
+/// (inside the guard, so the attempt is still audited).
+async fn printable_path(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let decoded = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8();
+    match decoded {
+        Ok(p) if !p.chars().any(char::is_control) => next.run(req).await,
+        _ => error::ApiError::not_found().into_response(),
+    }
+}
+
+/// Every answer, refusals included: never sniffed into a page by a browser
+/// (a file or an error quoting uploaded markup stays data), never cached.
+async fn never_a_page(mut resp: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }

@@ -335,6 +335,28 @@ pub fn make_client_cert(
     Ok((cert, key))
 }
 
+/// Issues a certificate for `cn` signed by the given CA, valid from a day
+/// before `issued_at` for ten years, for client or (`server_auth`) server
+/// authentication only — for tests showing that an expired certificate, or
+/// one issued for another purpose, is refused.
+/// Returns (certificate PEM, private key PEM).
+pub fn make_leaf_cert(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    cn: &str,
+    server_auth: bool,
+    issued_at: OffsetDateTime,
+) -> Result<(String, String), TlsError> {
+    let issuer = load_issuer(ca_cert_pem, ca_key_pem)?;
+    let eku = if server_auth {
+        ExtendedKeyUsagePurpose::ServerAuth
+    } else {
+        ExtendedKeyUsagePurpose::ClientAuth
+    };
+    let (cert, key, _) = issue_leaf(&issuer, cn, &[], eku, issued_at)?;
+    Ok((cert, key))
+}
+
 /// Issues a client certificate whose subject holds two common names,
 /// `/CN=first/CN=second`, signed by the given CA — for tests showing that an
 /// ambiguous identity is refused. rcgen keeps one value per attribute type,

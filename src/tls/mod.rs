@@ -18,7 +18,7 @@ pub mod server;
 pub use client::client_config;
 pub use devpki::{
     DevPartner, DevPki, make_client_cert, make_client_cert_with_two_cns, make_crl,
-    make_foreign_ca_client,
+    make_foreign_ca_client, make_leaf_cert,
 };
 pub use identity::{AmbiguousIdentity, PeerIdentity};
 pub use server::{peer_certificate, peer_identity, server_config};
