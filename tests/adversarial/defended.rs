@@ -394,7 +394,8 @@ async fn another_partners_key_opens_no_file_and_a_tampered_return_is_refused(db:
     for t in &tokens {
         csv.push_str(&format!("{t},oui,1984-03-12,1,2,4;9,oui,non\n"));
     }
-    let sealed = seal(&app, csv.as_bytes());
+    let sealed =
+        passerelle::export::envelope::seal(csv.as_bytes(), &[app.gateway_recipient()]).unwrap();
     let before = snapshot(&app).await;
     let caf = app.client("caf");
     for (what, mut bytes) in [
@@ -421,19 +422,6 @@ async fn another_partners_key_opens_no_file_and_a_tampered_return_is_refused(db:
     app.stop().await;
 }
 both!(another_partners_key_opens_no_file_and_a_tampered_return_is_refused);
-
-/// `plain` encrypted to the gateway, as a partner sends a return.
-fn seal(app: &TestApp, plain: &[u8]) -> Vec<u8> {
-    let recipient = app.gateway_recipient();
-    let encryptor =
-        age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .unwrap();
-    let mut out = Vec::new();
-    let mut w = encryptor.wrap_output(&mut out).unwrap();
-    w.write_all(plain).unwrap();
-    w.finish().unwrap();
-    out
-}
 
 /// An XLSX whose shared strings declare an external entity and a billion
 /// laughs; calamine must never expand them.
@@ -575,3 +563,43 @@ async fn a_zip_bomb_list_is_refused_and_nothing_is_stored(db: Db) {
     app.stop().await;
 }
 both!(a_zip_bomb_list_is_refused_and_nothing_is_stored);
+
+async fn a_planted_name_never_reaches_the_logs_or_an_error(db: Db) {
+    let Some(mut site) = crate::process::Site::new(db).await else {
+        return;
+    };
+    let gw = site.start("debug");
+    let ddets = site.client(&gw, "ddets");
+    let good = list_csv(&[["CDP-N-1", "Plantenom", "Plantéprénom", "85100"]]);
+    let (status, body) = ddets.push_list("2026-10", "text/csv", good).await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    let bad = list_csv(&[
+        ["CDP-N-2", "Plantenom", "Plantéprénom", "851"],
+        ["CDP-N-3", "Autreplanté", "Plantéprénom", "not a code"],
+    ]);
+    let (status, body) = ddets.push_list("2026-11", "text/csv", bad).await.unwrap();
+    assert_eq!(status, 422, "{body}");
+    let answer = body.to_string().to_lowercase();
+    assert!(
+        answer.contains("code_postal"),
+        "the error names the field: {answer}"
+    );
+    let caf = site.client(&gw, "caf");
+    let files = caf.outbox().await.unwrap();
+    let ct = caf.download(&files[0].file_id).await.unwrap();
+    let plain = passerelle::ingest::envelope::open(&ct, &site.identity("caf"), 1 << 30).unwrap();
+    assert!(
+        String::from_utf8_lossy(&plain).contains("Plantenom"),
+        "the name did travel to CAF, sealed"
+    );
+    let logs = gw.logs().to_lowercase();
+    assert!(
+        logs.contains("list"),
+        "the debug log was captured: {logs:.300}"
+    );
+    for planted in ["plantenom", "plantéprénom", "autreplanté", "rue travot"] {
+        assert!(!logs.contains(planted), "{planted} in the gateway's log");
+        assert!(!answer.contains(planted), "{planted} in the error answer");
+    }
+}
+both!(a_planted_name_never_reaches_the_logs_or_an_error);

@@ -17,3 +17,4 @@ mod defended;
 mod input;
 mod kill;
 mod network;
+mod process;
