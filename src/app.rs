@@ -18,6 +18,9 @@ pub enum StartError {
     /// The store.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// This instance's keys are not those of the database's first instance.
+    #[error(transparent)]
+    Keys(#[from] crate::audit::instance::InstanceError),
     /// TLS material.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
@@ -119,9 +122,21 @@ impl App {
             Some(p) => (p.clone(), false),
             None => (data.join("pseudonymisation.key"), true),
         };
+        use crate::audit::instance::KeyFingerprint;
         let mut roots = vec![(1u32, secrets::key32(&root_path, gen_root)?)];
+        let mut fingerprints = vec![KeyFingerprint::symmetric(
+            "pseudonymisation-v1",
+            &roots[0].1,
+            &root_path,
+        )];
         for (version, path) in key_versions(&root_path) {
-            roots.push((version, secrets::key32(&path, false)?));
+            let key = secrets::key32(&path, false)?;
+            fingerprints.push(KeyFingerprint::symmetric(
+                &format!("pseudonymisation-v{version}"),
+                &key,
+                &path,
+            ));
+            roots.push((version, key));
         }
         let (age_path, gen_age) = match &config.gateway.age_identity {
             Some(p) => (p.clone(), false),
@@ -149,7 +164,25 @@ impl App {
                 source: e,
             })?;
         }
+        fingerprints.push(KeyFingerprint::public(
+            "age-identity",
+            &identity.to_public().to_string(),
+            &age_path,
+        ));
+        fingerprints.push(KeyFingerprint::public(
+            "audit-signing",
+            &signer.verifier_key(),
+            &sig_path,
+        ));
         let store = Store::open(&config.gateway.storage.url()).await?;
+        {
+            let mut conn = store
+                .pool()
+                .acquire()
+                .await
+                .map_err(crate::store::StoreError::from)?;
+            crate::audit::instance::check_keys(&mut conn, &fingerprints).await?;
+        }
         Ok(Arc::new(App {
             config,
             store,

@@ -26,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit(a) => std::process::exit(cli::audit::run(a).await?),
         Command::Register(a) => cli::register::run(a),
         Command::Keys(a) => cli::keys::run(a),
+        Command::Migrate(a) => cli::migrate::run(a).await,
         Command::Retention(a) => cli::retention::run(a).await,
         Command::Client(a) => std::process::exit(cli::client::run(a).await),
         Command::CheckConfig(a) => cli::check_config::run(a),

@@ -12,6 +12,7 @@
 
 pub mod checkpoint;
 mod entry;
+pub mod instance;
 mod log;
 pub mod merkle;
 pub mod query;

@@ -130,7 +130,10 @@ pub async fn consistency(
 pub struct Fault {
     /// The entry position (sequence number) concerned.
     pub position: u64,
-    /// `modified`, `deleted`, `inserted`, `reordered`, `truncated`, `checkpoint`.
+    /// `modified`, `deleted`, `inserted`, `reordered`, `truncated`,
+    /// `checkpoint`, `column` (a column the DPO's queries read disagrees
+    /// with the hashed entry), `subjects` (an entry's household set no
+    /// longer matches the count and digest in the entry).
     pub kind: &'static str,
     /// In words.
     pub message: String,
@@ -147,6 +150,11 @@ pub struct Verification {
     pub latest_checkpoint: Option<(u64, String)>,
     /// Its note.
     pub latest_note: Option<String>,
+    /// The size of the saved checkpoint (`--checkpoint`) the log was found
+    /// consistent with.
+    pub saved_checkpoint: Option<u64>,
+    /// Household sets checked against their entries' count and digest.
+    pub subject_sets_checked: u64,
     /// Faults, first first.
     pub faults: Vec<Fault>,
 }
@@ -156,13 +164,100 @@ impl Verification {
     pub fn ok(&self) -> bool {
         self.faults.is_empty()
     }
+
+    /// Whether a signed checkpoint (stored or saved) vouched for the log:
+    /// without one, only its internal consistency was checked, which a
+    /// log cut or rewritten whole (with its head and checkpoints) passes.
+    pub fn anchored(&self) -> bool {
+        self.checkpoints_checked > 0 || self.saved_checkpoint.is_some()
+    }
 }
 
 /// Recomputes the whole log from the stored entries and checks it against
-/// itself (sequence, leaf hashes, hash chain, counter) and against every
-/// stored signed checkpoint (signature with `vkey`, root, size).
+/// itself (sequence, leaf hashes, hash chain, counter, the columns the
+/// DPO's queries read, each household set) and against every stored signed
+/// checkpoint (signature with `vkey`, root, size).
 pub async fn verify(conn: &mut AnyConnection, vkey: &str) -> Result<Verification, TlogError> {
+    verify_with(conn, vkey, None).await
+}
+
+/// The stored columns of an entry that queries read, and the set it names.
+struct Columns {
+    at: i64,
+    partner: Option<String>,
+    action: String,
+    outcome: String,
+    subjects_set: Option<i64>,
+}
+
+/// Epoch milliseconds of an entry's `at` (RFC 3339).
+fn at_ms(at: &str) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// What differs between the stored columns and the hashed entry.
+fn column_fault(seq: i64, entry: &super::StoredEntry, c: &Columns) -> Option<Fault> {
+    let outcome = entry.outcome.map(|o| o.as_str()).unwrap_or_default();
+    let differs = if at_ms(&entry.at) != Some(c.at) {
+        Some(("at", c.at.to_string(), entry.at.clone()))
+    } else if entry.partner != c.partner {
+        Some((
+            "partner",
+            format!("{:?}", c.partner),
+            format!("{:?}", entry.partner),
+        ))
+    } else if entry.action != c.action {
+        Some(("action", c.action.clone(), entry.action.clone()))
+    } else if outcome != c.outcome {
+        Some(("outcome", c.outcome.clone(), outcome.to_owned()))
+    } else {
+        None
+    };
+    differs.map(|(column, stored, hashed)| Fault {
+        position: seq as u64,
+        kind: "column",
+        message: format!(
+            "entry {seq}'s {column} column was altered: it holds {stored} but the signed entry says {hashed}"
+        ),
+    })
+}
+
+/// Count and digest of the stored set `set`, read in pages.
+async fn set_digest(conn: &mut AnyConnection, set: i64) -> Result<(u64, String), TlogError> {
+    let mut d = super::SubjectsDigest::new();
+    let mut from = i64::MIN;
+    loop {
+        let rows = sqlx::query(
+            "SELECT n, subject FROM audit_subjects WHERE set_id = $1 AND n > $2 ORDER BY n LIMIT 10000",
+        )
+        .bind(set)
+        .bind(from)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in &rows {
+            from = r.try_get(0)?;
+            d.add(&r.try_get::<String, _>(1)?);
+        }
+        if rows.len() < 10_000 {
+            break;
+        }
+    }
+    let s = d.finish(set);
+    Ok((s.count, s.sha256))
+}
+
+/// [`verify`], and with `saved` (a signed checkpoint a partner kept, as
+/// the client stores it in `state/checkpoint`) also that the log is the
+/// tree of that checkpoint or an extension of it: a log cut, or rewritten
+/// with its checkpoints table, after that checkpoint is caught.
+pub async fn verify_with(
+    conn: &mut AnyConnection,
+    vkey: &str,
+    saved: Option<&str>,
+) -> Result<Verification, TlogError> {
     let mut faults = Vec::new();
+    let mut content_faults = Vec::new();
     let mut leaves: Vec<Hash> = Vec::new();
     let pruned = sqlx::query("SELECT seq, leaf_hash FROM audit_pruned ORDER BY seq")
         .fetch_all(&mut *conn)
@@ -183,13 +278,24 @@ pub async fn verify(conn: &mut AnyConnection, vkey: &str) -> Result<Verification
         .fetch_one(&mut *conn)
         .await?
         .try_get(0)?;
-    let rows = sqlx::query("SELECT seq, entry, leaf_hash FROM audit_log ORDER BY seq")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT seq, entry, leaf_hash, at, partner, action, outcome, subjects_set FROM audit_log ORDER BY seq",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut sets: std::collections::HashMap<i64, (u64, String)> = Default::default();
+    let empty_set = super::SubjectsDigest::new().finish(0).sha256;
     for r in &rows {
         let seq: i64 = r.try_get(0)?;
         let entry: String = r.try_get(1)?;
         let stored: String = r.try_get(2)?;
+        let columns = Columns {
+            at: r.try_get(3)?,
+            partner: r.try_get(4)?,
+            action: r.try_get(5)?,
+            outcome: r.try_get(6)?,
+            subjects_set: r.try_get(7)?,
+        };
         let expected = leaves.len() as u64;
         if faults.iter().any(|f| f.kind != "checkpoint") {
             break; // the first fault is the one that matters; later positions shift
@@ -256,6 +362,39 @@ pub async fn verify(conn: &mut AnyConnection, vkey: &str) -> Result<Verification
             });
             break;
         }
+        // What the DPO's queries read must be what the entry says.
+        let typed = super::StoredEntry::parse(&entry).unwrap_or_default();
+        if let Some(f) = column_fault(seq, &typed, &columns) {
+            content_faults.push(f);
+        }
+        let (count, sha) = match columns.subjects_set {
+            None => (0, empty_set.clone()),
+            Some(set) => match sets.get(&set) {
+                Some(d) => d.clone(),
+                None => {
+                    let d = set_digest(conn, set).await?;
+                    sets.insert(set, d.clone());
+                    d
+                }
+            },
+        };
+        // An entry of a release that named no households carries no digest.
+        let committed = if typed.subjects == 0 && typed.subjects_sha256.is_empty() {
+            empty_set.clone()
+        } else {
+            typed.subjects_sha256.clone()
+        };
+        if count != typed.subjects || sha != committed {
+            content_faults.push(Fault {
+                position: seq as u64,
+                kind: "subjects",
+                message: format!(
+                    "entry {seq}'s households were altered: the entry names {} household(s) but its stored set holds {count}{}",
+                    typed.subjects,
+                    if count == typed.subjects { " different ones" } else { "" }
+                ),
+            });
+        }
         leaves.push(recomputed);
     }
     let n = leaves.len() as u64;
@@ -317,12 +456,42 @@ pub async fn verify(conn: &mut AnyConnection, vkey: &str) -> Result<Verification
             }
         }
     }
+    let mut saved_checkpoint = None;
+    if let Some(note) = saved {
+        match checkpoint::verify(note, vkey) {
+            Err(e) => faults.push(Fault {
+                position: 0,
+                kind: "checkpoint",
+                message: format!("the saved checkpoint: {e}"),
+            }),
+            Ok(c) if c.size > n => faults.push(Fault {
+                position: n,
+                kind: "truncated",
+                message: format!(
+                    "the saved checkpoint covers {} entries but the log has {n}: entries {n}… were removed",
+                    c.size
+                ),
+            }),
+            Ok(c) if merkle::root(&leaves[..c.size as usize]) != c.root => faults.push(Fault {
+                position: c.size,
+                kind: "checkpoint",
+                message: format!(
+                    "the first {} entries are not the log the saved checkpoint of that size signed (rewritten or forked)",
+                    c.size
+                ),
+            }),
+            Ok(c) => saved_checkpoint = Some(c.size),
+        }
+    }
+    faults.extend(content_faults);
     faults.sort_by_key(|f| f.position);
     Ok(Verification {
         entries: n,
         checkpoints_checked: checked,
         latest_checkpoint: latest,
         latest_note,
+        saved_checkpoint,
+        subject_sets_checked: sets.len() as u64,
         faults,
     })
 }

@@ -1,5 +1,7 @@
 //! `passerelle audit`: the DPO's tools on the access log (verify, report,
-//! export). Exits 1 when the log has a fault.
+//! export). `verify` exits 1 when the log has a fault, 3 when it found none
+//! but had no signed checkpoint to rest on (only the log's internal
+//! consistency was checked).
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -23,11 +25,15 @@ pub struct AuditArgs {
 
 #[derive(Subcommand)]
 enum AuditAction {
-    /// Recompute the log, check every signed checkpoint; non-zero exit on any fault.
+    /// Recompute the log, check every signed checkpoint; exit 1 on any fault, 3 with no checkpoint to rest on.
     Verify {
         /// The checkpoint verifier key (default: <data>/audit-signing.pub).
         #[arg(long)]
         public_key: Option<PathBuf>,
+        /// A signed checkpoint a partner saved (the client's `state/checkpoint`):
+        /// the log must be that tree or an extension of it.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -81,18 +87,38 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<i32> {
     };
     let mut conn = store.pool().acquire().await?;
     let code = match args.action {
-        AuditAction::Verify { public_key, json } => {
-            let v = tlog::verify(&mut conn, &vkey_of(&public_key)?).await?;
+        AuditAction::Verify {
+            public_key,
+            checkpoint,
+            json,
+        } => {
+            let saved = match &checkpoint {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read the checkpoint {}", p.display()))?,
+                ),
+                None => None,
+            };
+            let v = tlog::verify_with(&mut conn, &vkey_of(&public_key)?, saved.as_deref()).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
+            } else if v.ok() && !v.anchored() {
+                println!(
+                    "no checkpoint: only internal consistency was checked ({} entries); \
+                     pass --checkpoint a checkpoint a partner saved to rule out entries cut or rewritten",
+                    v.entries
+                );
             } else if v.ok() {
                 println!(
-                    "OK: {} entries, {} signed checkpoint(s) verified{}",
+                    "OK: {} entries, {} signed checkpoint(s) verified{}{}",
                     v.entries,
                     v.checkpoints_checked,
                     v.latest_checkpoint
                         .as_ref()
                         .map(|(s, r)| format!("; latest covers {s} entries, root {r}"))
+                        .unwrap_or_default(),
+                    v.saved_checkpoint
+                        .map(|s| format!("; extends the saved checkpoint of {s} entries"))
                         .unwrap_or_default()
                 );
             } else {
@@ -101,7 +127,11 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<i32> {
                     println!("  entry {}: {} — {}", f.position, f.kind, f.message);
                 }
             }
-            if v.ok() { 0 } else { 1 }
+            match (v.ok(), v.anchored()) {
+                (false, _) => 1,
+                (true, false) => 3,
+                (true, true) => 0,
+            }
         }
         AuditAction::Report {
             from,

@@ -11,6 +11,7 @@ pub mod client;
 pub mod demo;
 pub mod dev_certs;
 pub mod keys;
+pub mod migrate;
 pub mod register;
 pub mod retention;
 pub mod serve;
@@ -52,6 +53,8 @@ pub enum Command {
     Register(register::RegisterArgs),
     /// Pseudonymisation keys: `rotate` adds a new version for new cases.
     Keys(keys::KeysArgs),
+    /// Bring the database schema up to this release (as the database owner).
+    Migrate(migrate::MigrateArgs),
     /// Delete what is past its retention period (also run daily by `serve`).
     Retention(retention::RetentionArgs),
     /// The partner side: pull, push, watch, status (exit codes: README).

@@ -42,6 +42,29 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The PostgreSQL schema is older than this release and the role
+    /// connected may not migrate it (the runtime role).
+    #[error(
+        "the database schema is at version {found} but this passerelle needs version {needed}, \
+         and the role {role:?} does not own the schema: run `passerelle migrate` as the database owner"
+    )]
+    SchemaBehind {
+        /// The latest migration applied.
+        found: i64,
+        /// The latest migration of this release.
+        needed: i64,
+        /// The role connected.
+        role: String,
+    },
+    /// An applied migration differs from this release's (edited history)
+    /// or is unknown to it (a newer release migrated the database).
+    #[error("migration {version} applied to the database is not this release's: {problem}")]
+    SchemaMismatch {
+        /// The migration version.
+        version: i64,
+        /// What differs.
+        problem: String,
+    },
     /// The URL names no supported database.
     #[error("unsupported database URL (use sqlite:… or postgres://…)")]
     Url,
@@ -86,7 +109,7 @@ impl Drop for Checkpoints {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(&str, &'static str); 6] = match backend {
+    let files: [(&str, &'static str); 7] = match backend {
         Backend::Sqlite => [
             ("init", include_str!("migrations/sqlite/0001_init.sql")),
             (
@@ -105,6 +128,10 @@ fn migrator(backend: Backend) -> Migrator {
             (
                 "streaming",
                 include_str!("migrations/sqlite/0006_streaming.sql"),
+            ),
+            (
+                "audit guards",
+                include_str!("migrations/sqlite/0007_audit_guards.sql"),
             ),
         ],
         Backend::Postgres => [
@@ -126,6 +153,10 @@ fn migrator(backend: Backend) -> Migrator {
                 "streaming",
                 include_str!("migrations/postgres/0006_streaming.sql"),
             ),
+            (
+                "audit guards",
+                include_str!("migrations/postgres/0007_audit_guards.sql"),
+            ),
         ],
     };
     Migrator::with_migrations(
@@ -146,8 +177,21 @@ fn migrator(backend: Backend) -> Migrator {
 }
 
 impl Store {
-    /// Connects (creating the SQLite file if needed) and runs migrations.
+    /// Connects (creating the SQLite file if needed) and brings the schema
+    /// up to date: SQLite always; PostgreSQL only when the role connected
+    /// owns the schema, otherwise checks it read-only
+    /// ([`StoreError::SchemaBehind`] names `passerelle migrate`).
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Self::open_with(url, false).await
+    }
+
+    /// Connects and applies this release's migrations whoever owns the
+    /// schema (`passerelle migrate`, run as the database owner).
+    pub async fn open_and_migrate(url: &str) -> Result<Store, StoreError> {
+        Self::open_with(url, true).await
+    }
+
+    async fn open_with(url: &str, always_migrate: bool) -> Result<Store, StoreError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -217,7 +261,11 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        migrator(backend).run(&pool).await?;
+        match backend {
+            Backend::Sqlite => migrator(backend).run(&pool).await?,
+            Backend::Postgres if always_migrate => migrator(backend).run(&pool).await?,
+            Backend::Postgres => migrate_or_check(&pool).await?,
+        }
         let checkpoints = (backend == Backend::Sqlite)
             .then(|| Arc::new(Checkpoints(tokio::spawn(checkpoint_wal(pool.clone())))));
         Ok(Store {
@@ -260,6 +308,138 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// Grants `role` what the running gateway needs on PostgreSQL and
+    /// nothing more on the audit tables: SELECT and INSERT; UPDATE of the
+    /// head's counters (which never go back) and DELETE of entries and
+    /// sets that retention released (guarded by triggers). Every other
+    /// table: SELECT, INSERT, UPDATE, DELETE. No TRUNCATE, no ownership
+    /// (so no `ALTER TABLE … DISABLE TRIGGER`, no function replaced).
+    pub async fn grant_runtime(&self, role: &str) -> Result<(), StoreError> {
+        if self.backend != Backend::Postgres {
+            return Err(StoreError::Db(sqlx::Error::Configuration(
+                "--grant-runtime is for PostgreSQL: SQLite has no roles".into(),
+            )));
+        }
+        let quoted = quote_ident(role);
+        let tables: Vec<String> = sqlx::query(
+            "SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| sqlx::Row::try_get::<String, _>(r, 0))
+        .collect::<Result<_, _>>()?;
+        let mut statements = vec![
+            format!("GRANT USAGE ON SCHEMA public TO {quoted}"),
+            format!("REVOKE CREATE ON SCHEMA public FROM {quoted}"),
+        ];
+        for t in &tables {
+            let privileges = match t.as_str() {
+                "_sqlx_migrations" => "SELECT",
+                "audit_head" => "SELECT, UPDATE",
+                "audit_log" | "audit_subjects" => "SELECT, INSERT, DELETE",
+                "audit_pruned" | "audit_checkpoints" | "instance_keys" => "SELECT, INSERT",
+                _ => "SELECT, INSERT, UPDATE, DELETE",
+            };
+            statements.push(format!(
+                "REVOKE ALL ON public.{} FROM {quoted}",
+                quote_ident(t)
+            ));
+            statements.push(format!(
+                "GRANT {privileges} ON public.{} TO {quoted}",
+                quote_ident(t)
+            ));
+        }
+        statements.push(format!(
+            "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"
+        ));
+        let mut tx = self.pool.begin().await?;
+        for s in statements {
+            sqlx::query(sqlx::AssertSqlSafe(s))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A PostgreSQL identifier, quoted.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// PostgreSQL: checks the applied migrations read-only; migrates only when
+/// the schema is behind and the role connected owns it (or the database
+/// is empty and the role may create tables): a runtime role that can only
+/// read and insert the audit tables starts on an up-to-date schema and
+/// refuses, naming `passerelle migrate`, on an older one.
+async fn migrate_or_check(pool: &AnyPool) -> Result<(), StoreError> {
+    use sqlx::Row;
+    let m = migrator(Backend::Postgres);
+    let needed = m.iter().map(|m| m.version).max().unwrap_or(0);
+    let row = sqlx::query(
+        "SELECT current_user::text, \
+                (SELECT tableowner::text FROM pg_catalog.pg_tables \
+                 WHERE schemaname = 'public' AND tablename = '_sqlx_migrations'), \
+                pg_catalog.has_schema_privilege('public', 'CREATE')",
+    )
+    .fetch_one(pool)
+    .await?;
+    let role: String = row.try_get(0)?;
+    let owner: Option<String> = row.try_get(1)?;
+    let may_create: bool = row.try_get(2)?;
+    let Some(owner) = owner else {
+        if may_create {
+            m.run(pool).await?;
+            return Ok(());
+        }
+        return Err(StoreError::SchemaBehind {
+            found: 0,
+            needed,
+            role,
+        });
+    };
+    let applied = sqlx::query(
+        "SELECT version, checksum FROM public._sqlx_migrations WHERE success ORDER BY version",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut found = 0;
+    for r in &applied {
+        let version: i64 = r.try_get(0)?;
+        let checksum: Vec<u8> = r.try_get(1)?;
+        match m.iter().find(|m| m.version == version) {
+            None => {
+                return Err(StoreError::SchemaMismatch {
+                    version,
+                    problem:
+                        "this release does not know it (a newer release migrated the database)"
+                            .into(),
+                });
+            }
+            Some(mine) if mine.checksum.as_ref() != checksum.as_slice() => {
+                return Err(StoreError::SchemaMismatch {
+                    version,
+                    problem: "its checksum differs (an applied migration was edited)".into(),
+                });
+            }
+            Some(_) => found = found.max(version),
+        }
+    }
+    if applied.len() == m.iter().count() {
+        return Ok(());
+    }
+    if owner == role {
+        m.run(pool).await?;
+        return Ok(());
+    }
+    Err(StoreError::SchemaBehind {
+        found,
+        needed,
+        role,
+    })
 }
 
 /// SQLite: copies committed WAL frames into the database every two

@@ -120,3 +120,91 @@ async fn a_store_of_the_previous_release_is_migrated_whole(db: Db) {
     store.close().await;
 }
 both!(a_store_of_the_previous_release_is_migrated_whole);
+
+/// Migration 0007 adds guards to the audit tables and `audit verify`
+/// checks more (columns, household sets): a log written by the previous
+/// release verifies after it, against the checkpoint a partner saved, and
+/// retention still prunes it.
+async fn a_log_of_the_previous_release_verifies_and_prunes_after_migration_0007(db: Db) {
+    use passerelle::audit::{self, AuditRecord, Outcome, checkpoint, tlog};
+    let dir = tempfile::tempdir().unwrap();
+    let (url, folder) = match db {
+        Db::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display()),
+            "sqlite",
+        ),
+        Db::Postgres => match postgres_url().await {
+            Some(u) => (u, "postgres"),
+            None => return,
+        },
+    };
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    let migrations = BEFORE
+        .iter()
+        .copied()
+        .chain([("streaming", "0006_streaming.sql")])
+        .zip(1..)
+        .map(|((name, file), version)| {
+            let sql = std::fs::read_to_string(
+                repo().join("src/store/migrations").join(folder).join(file),
+            )
+            .unwrap();
+            Migration::new(
+                version,
+                Cow::Borrowed(name),
+                MigrationType::Simple,
+                sqlx::SqlSafeStr::into_sql_str(sqlx::AssertSqlSafe(sql)),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+        .run(&pool)
+        .await
+        .unwrap();
+    let signer = checkpoint::Signer::new("test/audit", &checkpoint::generate_pkcs8()).unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    for (i, subjects) in [vec![], vec!["s2".to_owned(), "s1".to_owned()], vec![]]
+        .into_iter()
+        .enumerate()
+    {
+        let mut rec = AuditRecord::new("list.upload", Outcome::Ok);
+        rec.partner = Some(format!("p{i}"));
+        rec.subjects = subjects;
+        audit::append(&mut conn, &rec).await.unwrap();
+    }
+    let (size, note) = tlog::sign_checkpoint(&mut conn, &signer, None)
+        .await
+        .unwrap();
+    assert_eq!(size, 3);
+    drop(conn);
+    pool.close().await;
+
+    let store = Store::open(&url).await.unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let v = tlog::verify_with(&mut conn, &signer.verifier_key(), Some(&note))
+        .await
+        .unwrap();
+    assert!(v.ok() && v.anchored(), "{v:?}");
+    assert_eq!((v.saved_checkpoint, v.subject_sets_checked), (Some(3), 1));
+    drop(conn);
+    let mut tx = store.begin().await.unwrap();
+    let pruned = audit::prune_before(&mut tx, i64::MAX).await.unwrap();
+    assert_eq!(pruned, 3, "retention still releases and prunes entries");
+    tx.commit().await.unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let v = tlog::verify_with(&mut conn, &signer.verifier_key(), Some(&note))
+        .await
+        .unwrap();
+    assert!(v.ok(), "{v:?}");
+    let sets: i64 = sqlx::query("SELECT COUNT(*) FROM audit_subjects")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(sets, 0, "the pruned entry's set went with it");
+    drop(conn);
+    store.close().await;
+}
+both!(a_log_of_the_previous_release_verifies_and_prunes_after_migration_0007);
