@@ -1,6 +1,7 @@
 //! The kill loop: the real gateway killed with SIGKILL at random moments of
 //! uploads, returns and pulls, fifty times, started again each time. After
-//! every kill: `audit verify` passes; nothing is partial (every list holds
+//! every kill: `audit verify` passes against the last checkpoint a partner
+//! saved; nothing is partial (every list holds
 //! all its cases, every waiting file downloads whole and decrypts); nothing
 //! acknowledged is lost (receipts and acks the client saw still hold); and
 //! retrying the interrupted request gives the same receipt, not a second copy.
@@ -258,6 +259,7 @@ async fn killing_the_gateway_fifty_times_mid_request_loses_and_doubles_nothing(d
         .trim()
         .parse()
         .unwrap();
+    site.save_checkpoint(&gw).await;
     let mut promised = Promised::default();
     // How long the last uninterrupted request took: kills land within it.
     let mut span = Duration::from_millis(300);
@@ -300,6 +302,7 @@ async fn killing_the_gateway_fifty_times_mid_request_loses_and_doubles_nothing(d
         }
         keep(&mut promised, &op, &retried);
         check(&site, &gw, &promised, &when).await;
+        site.save_checkpoint(&gw).await;
     }
     gw.kill();
     let (ok, text) = site.audit_verify();

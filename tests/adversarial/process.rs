@@ -122,9 +122,28 @@ impl Site {
         passerelle::config::secrets::parse_age_identity(&text).unwrap()
     }
 
-    /// `passerelle audit verify`: (passed, what it printed).
+    /// Saves the gateway's latest signed checkpoint as a partner's client
+    /// does (`state/checkpoint`), waiting (at most a minute) for the first.
+    pub async fn save_checkpoint(&self, gw: &Gateway) {
+        let c = self.client(gw, "caf");
+        for _ in 0..600 {
+            if let Ok((200, v)) = c.get_json("/v1/audit/checkpoint").await
+                && let Some(note) = v["checkpoint"].as_str()
+            {
+                std::fs::write(self.dir.path().join("checkpoint"), note).unwrap();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no signed checkpoint within a minute");
+    }
+
+    /// `passerelle audit verify --checkpoint` the last saved checkpoint:
+    /// (passed, what it printed).
     pub fn audit_verify(&self) -> (bool, String) {
-        let out = self.command(&["audit", "verify"]).output().unwrap();
+        let saved = self.dir.path().join("checkpoint");
+        let arg = format!("--checkpoint={}", saved.display());
+        let out = self.command(&["audit", "verify", &arg]).output().unwrap();
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
