@@ -39,6 +39,7 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    summaries: tokio::task::JoinHandle<()>,
     reload: ReloadHandle,
 }
 
@@ -46,7 +47,12 @@ impl RunningServer {
     /// Stops accepting, lets open requests finish (at most `grace`), returns.
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(grace, self.task).await;
+        let _ = tokio::time::timeout(grace, async {
+            let _ = self.task.await;
+            // The refusals counted but not yet summarised are written.
+            let _ = self.summaries.await;
+        })
+        .await;
     }
 
     /// Waits until the server ends (it ends only through `shutdown`).
@@ -268,7 +274,7 @@ pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
     };
     let state = super::state(app.clone());
     let router = super::router_for(state.clone());
-    tokio::spawn(super::guard::summarise_refusals(
+    let summaries = tokio::spawn(super::guard::summarise_refusals(
         state.clone(),
         stopped.clone(),
     ));
@@ -291,6 +297,7 @@ pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
         addr,
         stop,
         task,
+        summaries,
         reload,
     })
 }
