@@ -29,6 +29,8 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<()> {
         tls_problems(g, &mut problems);
     }
     match (loaded, problems.len()) {
+        // Alone, the error is shown with its causes.
+        (Err(e), 1) => Err(e.into()),
         (Ok(cfg), 0) => {
             println!(
                 "{}: OK ({} partners, {} views)",

@@ -171,7 +171,11 @@ impl Config {
             Err(e) => {
                 // Its own problems, plus those of the files it names.
                 let mut errors = e.flatten();
-                if let Some((policy_file, partners_file)) = GatewayConfig::named_files(path) {
+                // (A missing one is already among the gateway file's problems.)
+                if let Some((policy_file, partners_file)) = GatewayConfig::named_files(path)
+                    && policy_file.is_file()
+                    && partners_file.is_file()
+                {
                     match Policy::load(&policy_file) {
                         Ok(policy) => {
                             if let Err(e) = Partners::load(&partners_file, &policy) {
