@@ -231,16 +231,18 @@ fn load_tls(app: &App) -> Result<Arc<rustls::ServerConfig>, StartError> {
     }
     let ca = read(&g.tls.ca)?;
     let cert = read(&g.tls.cert)?;
-    for (path, pem) in [(&g.tls.ca, &ca), (&g.tls.cert, &cert)] {
-        if crate::tls::is_development_pki(pem) {
-            if g.server.production {
-                return Err(crate::tls::TlsError::DevelopmentPki { path: path.clone() }.into());
-            }
-            tracing::warn!(
-                file = %path.display(),
-                "DEVELOPMENT PKI IN USE (certs-example/, `passerelle dev-certs`): its CA key is public; never use it in production (set `production = true` in [server] to refuse it)"
-            );
+    // The first file carrying the development CA's mark.
+    let dev = [(&g.tls.ca, &ca), (&g.tls.cert, &cert)]
+        .into_iter()
+        .find(|(_, pem)| crate::tls::is_development_pki(pem));
+    if let Some((path, _)) = dev {
+        if g.server.production {
+            return Err(crate::tls::TlsError::DevelopmentPki { path: path.clone() }.into());
         }
+        tracing::warn!(
+            file = %path.display(),
+            "DEVELOPMENT PKI IN USE (certs-example/, `passerelle dev-certs`): its CA key is public; never use it in production (set `production = true` in [server] to refuse it)"
+        );
     }
     Ok(crate::tls::server_config(
         &ca,

@@ -413,6 +413,7 @@ async fn the_development_pki_is_refused_in_production() {
 // ---------------------------------------------------------------- reload
 
 async fn a_reload_handle_revokes_a_certificate_and_keeps_an_invalid_crl_out(db: Db) {
+    let logs = captured_logs();
     // The CRL poll is slowed down: only the explicit reloads act.
     let Some(app) = spawn_app_with(db, |dir| {
         edit(
@@ -472,6 +473,12 @@ async fn a_reload_handle_revokes_a_certificate_and_keeps_an_invalid_crl_out(db: 
         healthz(&stolen()).await.is_err(),
         "the invalid CRL let the revoked certificate in"
     );
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("ERROR") && l.contains("reload refused") && l.contains("CRL")),
+        "no error logged for the invalid CRL:\n{text}"
+    );
     assert_eq!(
         healthz(&caf()).await,
         Ok(200),
@@ -482,6 +489,125 @@ async fn a_reload_handle_revokes_a_certificate_and_keeps_an_invalid_crl_out(db: 
     app.stop().await;
 }
 both!(a_reload_handle_revokes_a_certificate_and_keeps_an_invalid_crl_out);
+
+async fn a_reload_with_a_key_that_is_not_the_certificates_keeps_serving(db: Db) {
+    let Some(app) = spawn_app_with(db, |_| {}).await else {
+        return;
+    };
+    let server = passerelle::http::start(app.app.clone()).await.unwrap();
+    let reload = server.reload_handle();
+    let (port, certs) = (server.addr.port(), app.certs());
+    let caf = || {
+        client_at(
+            &certs,
+            port,
+            &read(&certs, "caf.crt"),
+            &read(&certs, "caf.key"),
+        )
+    };
+    // Another key in place of the server's: refused, the old pair serves on.
+    replace(&certs.join("server.key"), &read(&certs, "intrus.key"));
+    let errors = reload
+        .reload()
+        .expect_err("a mismatched server key was accepted");
+    assert!(
+        errors
+            .iter()
+            .any(|e| matches!(e, passerelle::http::ReloadError::Tls(_))),
+        "{errors:?}"
+    );
+    assert_eq!(
+        healthz(&caf()).await,
+        Ok(200),
+        "a bad server key took the gateway down"
+    );
+    server.shutdown(Duration::from_secs(5)).await;
+    app.stop().await;
+}
+both!(a_reload_with_a_key_that_is_not_the_certificates_keeps_serving);
+
+async fn a_partner_withdrawn_from_partners_toml_is_refused_after_a_reload(db: Db) {
+    let Some(app) = spawn_app_with(db, |_| {}).await else {
+        return;
+    };
+    let server = passerelle::http::start(app.app.clone()).await.unwrap();
+    let reload = server.reload_handle();
+    let (port, certs) = (server.addr.port(), app.certs());
+    let mdsf = || {
+        client_at(
+            &certs,
+            port,
+            &read(&certs, "mdsf.crt"),
+            &read(&certs, "mdsf.key"),
+        )
+    };
+    assert_eq!(healthz(&mdsf()).await, Ok(200));
+    let partners = app.dir.path().join("config/partners.toml");
+    // A broken partners file: refused, the partners in force stay.
+    edit(
+        &partners,
+        "roles = [\"member\", \"referent\"]\ncertificate = { cn = \"mdsf\" }",
+        "roles = [\"nobody\"]\ncertificate = { cn = \"mdsf\" }",
+    );
+    let errors = reload
+        .reload()
+        .expect_err("a broken partners file was accepted");
+    assert!(
+        errors
+            .iter()
+            .any(|e| matches!(e, passerelle::http::ReloadError::Partners(_))),
+        "{errors:?}"
+    );
+    assert_eq!(healthz(&mdsf()).await, Ok(200));
+    // Fixed, with mdsf's certificate withdrawn: its certificate is refused.
+    edit(
+        &partners,
+        "roles = [\"nobody\"]\ncertificate = { cn = \"mdsf\" }",
+        "roles = [\"member\", \"referent\"]\ncertificate = { cn = \"mdsf-withdrawn\" }",
+    );
+    reload.reload().expect("a valid partners file reloads");
+    assert_eq!(healthz(&mdsf()).await, Ok(403));
+    server.shutdown(Duration::from_secs(5)).await;
+    app.stop().await;
+}
+both!(a_partner_withdrawn_from_partners_toml_is_refused_after_a_reload);
+
+async fn a_handshake_flood_is_audited_in_bounded_form(db: Db) {
+    let Some(mut app) = spawn_app_with(db, |dir| {
+        edit(
+            &server_toml(dir),
+            "refused_log_interval_secs = 60",
+            "refused_log_interval_secs = 3600",
+        );
+    })
+    .await
+    else {
+        return;
+    };
+    let count = "SELECT COUNT(*) FROM audit_log WHERE action = 'tls.refused'";
+    // 20 connections from 127.0.0.4 that are not TLS at all.
+    for _ in 0..20 {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind(([127, 0, 0, 4], 0).into()).unwrap();
+        let mut tcp = s.connect(app.addr).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut tcp, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut b = [0u8; 64];
+        let _ = tokio::time::timeout(SOON, tcp.read(&mut b)).await;
+    }
+    app.restart_after(Duration::ZERO).await;
+    assert_eq!(
+        app.count(count).await,
+        1,
+        "20 refused handshakes wrote more than one full entry"
+    );
+    let summaries = entries_with(&app, "action:tls.refused").await;
+    let counted: u64 = summaries.iter().map(|e| e["rows"].as_u64().unwrap()).sum();
+    assert_eq!(counted, 19, "{summaries:?}");
+    app.stop().await;
+}
+both!(a_handshake_flood_is_audited_in_bounded_form);
 
 /// The real binary, serving a copy of the example configuration with a
 /// fresh development PKI; killed when dropped.
