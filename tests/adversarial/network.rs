@@ -314,6 +314,29 @@ async fn a_60_kb_path_is_stored_bounded_in_the_audit_log(db: Db) {
     );
     let route = entries[0]["route"].as_str().unwrap();
     assert!(route.contains("cut: 60004 bytes"), "{route}");
+    // The same 60 KB as an id, on routes that record their objects.
+    let seen = app.count("SELECT COUNT(*) FROM audit_log").await;
+    let id = "f".repeat(60_000);
+    for path in [
+        format!("/v1/outbox/{id}"),
+        format!("/v1/outbox/{id}/ack"),
+        format!("/v1/returns/{id}"),
+    ] {
+        let r = if path.ends_with("/ack") {
+            c.http().post(c.url(&path)).send().await.unwrap()
+        } else {
+            c.http().get(c.url(&path)).send().await.unwrap()
+        };
+        assert!(r.status().is_client_error(), "{path}: {}", r.status());
+    }
+    let all = sqlx::query_scalar::<_, String>("SELECT entry FROM audit_log ORDER BY seq")
+        .fetch_all(app.app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(all.len() as i64, seen + 3, "one entry per request");
+    for e in &all[all.len() - 3..] {
+        assert!(e.len() < 2_000, "an entry of {} bytes was stored", e.len());
+    }
     crate::state::assert_unchanged(&app, &before, "60 KB path").await;
     app.stop().await;
 }
