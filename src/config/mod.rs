@@ -101,7 +101,8 @@ pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T
         source,
     })?;
     toml::from_str(&text).map_err(|e| {
-        let mut message = e.to_string().trim_end().replace('\n', " ");
+        // The parser quotes the offending line: never a secret key in it.
+        let mut message = redact_secrets(&e.to_string().trim_end().replace('\n', " "));
         if let Some(hint) = nearest_key(e.message()) {
             message.push_str(&format!("; did you mean `{hint}`?"));
         }
@@ -110,6 +111,25 @@ pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T
             message,
         }
     })
+}
+
+/// `text` with every age secret key (`AGE-SECRET-KEY-1…`) replaced by a
+/// note saying one was there.
+pub(crate) fn redact_secrets(text: &str) -> String {
+    const MARK: &str = "AGE-SECRET-KEY-";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.to_ascii_uppercase().find(MARK) {
+        out.push_str(&rest[..at]);
+        out.push_str("AGE-SECRET-KEY-… (a SECRET key, not printed)");
+        let tail = &rest[at + MARK.len()..];
+        let end = tail
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (or
@@ -211,6 +231,19 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::nearest_key;
+
+    #[test]
+    fn a_secret_key_in_a_parse_error_is_not_printed() {
+        let text = "[keys]\nage_identity = AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("passerelle.toml");
+        std::fs::write(&path, text).unwrap();
+        let err = super::read_toml::<toml::Table>(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("1QQQQ"), "{err}");
+        assert!(err.contains("a SECRET key, not printed"), "{err}");
+    }
 
     #[test]
     fn a_typo_gets_the_nearest_known_key() {
