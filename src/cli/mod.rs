@@ -93,3 +93,10 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
 }
+
+/// SIGHUP, as a stream (`serve` reloads on it). Installed, it replaces the
+/// default action, which ends the process.
+#[cfg(unix)]
+pub fn hangups() -> std::io::Result<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+}

@@ -1,5 +1,7 @@
-//! `passerelle serve`: run the gateway until Ctrl-C or SIGTERM. Its store
-//! arguments are shared with `keys` and `retention`.
+//! `passerelle serve`: run the gateway until Ctrl-C or SIGTERM; SIGHUP
+//! reloads the CRLs, the server certificate and key and the partners file
+//! (keeping the previous ones, with an error logged, when the new ones do
+//! not load). Its store arguments are shared with `keys` and `retention`.
 
 use passerelle::config::{Config, Overrides};
 use std::net::SocketAddr;
@@ -33,14 +35,41 @@ impl ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    // First: SIGHUP's default action ends the process.
+    let mut hangups = super::hangups()?;
     let config = Config::load(&args.config, &args.overrides())?;
+    let tls = &config.gateway.tls;
+    let dev = [&tls.ca, &tls.cert]
+        .into_iter()
+        .find(|f| std::fs::read(f).is_ok_and(|pem| passerelle::tls::is_development_pki(&pem)));
+    if let Some(file) = dev {
+        {
+            eprintln!(
+                "WARNING: {} belongs to the DEVELOPMENT PKI (certs-example/, `passerelle dev-certs`), whose CA key is public: anyone can make a partner certificate. Never in production; `production = true` in [server] refuses it.",
+                file.display()
+            );
+        }
+    }
     let app = passerelle::app::App::open(config).await?;
     let server = passerelle::http::start(app.clone()).await?;
     eprintln!(
-        "passerelle listening on https://{} (mutual TLS); Ctrl-C to stop",
+        "passerelle listening on https://{} (mutual TLS); Ctrl-C to stop, SIGHUP to reload",
         server.addr
     );
-    super::shutdown_signal().await;
+    let reload = server.reload_handle();
+    let stop = super::shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = hangups.recv() => {
+                tracing::info!("SIGHUP: reloading CRLs, server certificate and partners");
+                let r = reload.clone();
+                // Errors are logged by the reload; the old material stays.
+                let _ = tokio::task::spawn_blocking(move || r.reload()).await;
+            }
+        }
+    }
     tracing::info!("stopping");
     server.shutdown(std::time::Duration::from_secs(30)).await;
     app.store.close().await;

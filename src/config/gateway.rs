@@ -38,6 +38,12 @@ struct RawTls {
     key: PathBuf,
     #[serde(default)]
     crl: Vec<PathBuf>,
+    #[serde(default = "default_crl_poll")]
+    crl_poll_secs: u64,
+}
+
+fn default_crl_poll() -> u64 {
+    5
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,6 +99,25 @@ pub struct ServerSettings {
     /// New connections a source address may open in a burst.
     #[serde(default = "default_connection_burst")]
     pub connection_burst_per_ip: u32,
+    /// Connections a source address may hold open at once, handshakes
+    /// included: idle sockets from one address cannot take every slot.
+    #[serde(default = "default_connections_open_per_ip")]
+    pub max_connections_per_ip: usize,
+    /// Seconds a new connection has to send its first byte (the TLS
+    /// ClientHello); shorter than the whole handshake's timeout.
+    #[serde(default = "default_client_hello_timeout")]
+    pub client_hello_timeout_secs: u64,
+    /// A production gateway: refuses to start with the development PKI
+    /// (`passerelle dev-certs`, `certs-example/`).
+    #[serde(default)]
+    pub production: bool,
+}
+
+fn default_connections_open_per_ip() -> usize {
+    32
+}
+fn default_client_hello_timeout() -> u64 {
+    3
 }
 
 fn default_connections_per_ip() -> u32 {
@@ -148,6 +173,9 @@ pub struct TlsSettings {
     pub key: PathBuf,
     /// Certificate revocation lists from the partner CA.
     pub crl: Vec<PathBuf>,
+    /// Seconds between two looks at the CRL files (modification time and
+    /// size): a CRL that changes is loaded without a signal.
+    pub crl_poll_secs: u64,
 }
 
 /// Bounds on what a partner may send.
@@ -166,6 +194,11 @@ pub struct Limits {
     pub requests_per_minute: u32,
     /// Requests a partner may make in a burst.
     pub burst: u32,
+    /// Refusals before authentication (unknown or ambiguous certificate,
+    /// rate exceeded) are audited in full once per certificate, reason and
+    /// interval of this many seconds; the others of the interval are
+    /// counted into one summary entry.
+    pub refused_log_interval_secs: u64,
 }
 
 impl Default for Limits {
@@ -177,6 +210,7 @@ impl Default for Limits {
             max_xlsx_uncompressed_bytes: 256 * 1024 * 1024,
             requests_per_minute: 600,
             burst: 60,
+            refused_log_interval_secs: 60,
         }
     }
 }
@@ -210,14 +244,31 @@ pub struct GatewayConfig {
 }
 
 impl GatewayConfig {
-    /// Reads and checks `passerelle.toml`.
+    /// The policy and partner files `passerelle.toml` names, read even
+    /// when the rest of it is wrong (so that their problems are reported
+    /// too).
+    pub(crate) fn named_files(path: &Path) -> Option<(PathBuf, PathBuf)> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let table: toml::Table = text.parse().ok()?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let policy = table.get("policy")?.as_str()?;
+        let partners = table.get("partners")?.as_str()?;
+        Some((
+            resolve(base, Path::new(policy)),
+            resolve(base, Path::new(partners)),
+        ))
+    }
+
+    /// Reads and checks `passerelle.toml`; every problem is reported at
+    /// once.
     pub fn load(path: &Path) -> Result<GatewayConfig, ConfigError> {
         let raw: RawGateway = read_toml(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let r = |p: &Path| resolve(base, p);
+        let mut errors = Vec::new();
         let limits = raw.limits;
         if limits.max_rows == 0 || limits.max_body_bytes == 0 || limits.max_cell_chars == 0 {
-            return Err(ConfigError::invalid(
+            errors.push(ConfigError::invalid(
                 path,
                 "limits",
                 "a limit is zero",
@@ -225,12 +276,42 @@ impl GatewayConfig {
             ));
         }
         if limits.requests_per_minute == 0 || limits.burst == 0 {
-            return Err(ConfigError::invalid(
+            errors.push(ConfigError::invalid(
                 path,
                 "limits.requests_per_minute",
                 "the rate limit is zero",
                 "give requests_per_minute and burst positive values",
             ));
+        }
+        if limits.refused_log_interval_secs == 0 {
+            errors.push(ConfigError::invalid(
+                path,
+                "limits.refused_log_interval_secs",
+                "the interval is zero",
+                "give it a positive number of seconds (60 in the example)",
+            ));
+        }
+        let s = &raw.server;
+        for (key, zero) in [
+            ("server.max_connections", s.max_connections == 0),
+            (
+                "server.max_connections_per_ip",
+                s.max_connections_per_ip == 0,
+            ),
+            (
+                "server.client_hello_timeout_secs",
+                s.client_hello_timeout_secs == 0,
+            ),
+            ("tls.crl_poll_secs", raw.tls.crl_poll_secs == 0),
+        ] {
+            if zero {
+                errors.push(ConfigError::invalid(
+                    path,
+                    key,
+                    "the value is zero",
+                    "give it a positive value (see config/passerelle.toml)",
+                ));
+            }
         }
         let cfg = GatewayConfig {
             path: path.to_path_buf(),
@@ -244,6 +325,7 @@ impl GatewayConfig {
                 cert: r(&raw.tls.cert),
                 key: r(&raw.tls.key),
                 crl: raw.tls.crl.iter().map(|p| r(p)).collect(),
+                crl_poll_secs: raw.tls.crl_poll_secs,
             },
             age_identity: raw.keys.age_identity.as_deref().map(r),
             pseudonymisation_key: raw.keys.pseudonymisation_key.as_deref().map(r),
@@ -259,7 +341,7 @@ impl GatewayConfig {
             ("tls.key", &cfg.tls.key),
         ] {
             if !file.is_file() {
-                return Err(ConfigError::invalid(
+                errors.push(ConfigError::invalid(
                     path,
                     key,
                     format!("{} does not exist", file.display()),
@@ -272,7 +354,7 @@ impl GatewayConfig {
             ("policy", &cfg.policy_file),
         ] {
             if !file.is_file() {
-                return Err(ConfigError::invalid(
+                errors.push(ConfigError::invalid(
                     path,
                     key,
                     format!("{} does not exist", file.display()),
@@ -280,8 +362,8 @@ impl GatewayConfig {
                 ));
             }
         }
-        if let Some(f) = cfg.tls.crl.iter().find(|f| !f.is_file()) {
-            return Err(ConfigError::invalid(
+        for f in cfg.tls.crl.iter().filter(|f| !f.is_file()) {
+            errors.push(ConfigError::invalid(
                 path,
                 "tls.crl",
                 format!("{} does not exist", f.display()),
@@ -291,12 +373,15 @@ impl GatewayConfig {
         if let Some(f) = &cfg.age_identity
             && !f.is_file()
         {
-            return Err(ConfigError::invalid(
+            errors.push(ConfigError::invalid(
                 path,
                 "keys.age_identity",
                 format!("{} does not exist", f.display()),
                 "point it at an age identity file (age-keygen's format) or remove the key to have one generated in the data folder",
             ));
+        }
+        if !errors.is_empty() {
+            return Err(ConfigError::several(errors));
         }
         Ok(cfg)
     }

@@ -55,6 +55,9 @@ pub enum ConfigError {
         /// How to fix it.
         fix: String,
     },
+    /// Several problems at once (each on its own line).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<ConfigError>),
 }
 
 impl ConfigError {
@@ -71,6 +74,23 @@ impl ConfigError {
             fix: fix.into(),
         }
     }
+
+    /// One error for a non-empty list: itself when alone, `Several` else.
+    pub(crate) fn several(mut errors: Vec<ConfigError>) -> ConfigError {
+        if errors.len() == 1 {
+            errors.remove(0)
+        } else {
+            ConfigError::Several(errors)
+        }
+    }
+
+    /// Every single problem this error holds, `Several` flattened.
+    pub fn flatten(self) -> Vec<ConfigError> {
+        match self {
+            ConfigError::Several(list) => list.into_iter().flat_map(ConfigError::flatten).collect(),
+            e => vec![e],
+        }
+    }
 }
 
 /// Reads a TOML file into `T`, rejecting unknown keys (every config type is
@@ -80,10 +100,52 @@ pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T
         path: path.to_path_buf(),
         source,
     })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Syntax {
-        path: path.to_path_buf(),
-        message: e.to_string().trim_end().replace('\n', " "),
+    toml::from_str(&text).map_err(|e| {
+        // The parser quotes the offending line: never a secret key in it.
+        let mut message = redact_secrets(&e.to_string().trim_end().replace('\n', " "));
+        if let Some(hint) = nearest_key(e.message()) {
+            message.push_str(&format!("; did you mean `{hint}`?"));
+        }
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message,
+        }
     })
+}
+
+/// `text` with every age secret key (`AGE-SECRET-KEY-1…`) replaced by a
+/// note saying one was there.
+pub(crate) fn redact_secrets(text: &str) -> String {
+    const MARK: &str = "AGE-SECRET-KEY-";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.to_ascii_uppercase().find(MARK) {
+        out.push_str(&rest[..at]);
+        out.push_str("AGE-SECRET-KEY-… (a SECRET key, not printed)");
+        let tail = &rest[at + MARK.len()..];
+        let end = tail
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" (or
+/// "expected `a` or `b`"), the expected name nearest to `x`, when one is
+/// near enough to be a typo.
+fn nearest_key(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, expected) = rest.split_once('`')?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|k| (strsim::normalized_damerau_levenshtein(unknown, k), k))
+        .filter(|(score, _)| *score >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.to_owned())
 }
 
 /// Resolves `p` against `base` when relative.
@@ -120,8 +182,32 @@ pub struct Overrides {
 impl Config {
     /// Loads `passerelle.toml` and the partner and policy files it names,
     /// applies the overrides and checks everything.
+    /// Every problem found is reported at once ([`ConfigError::Several`]):
+    /// the policy and partner files are checked even when the gateway file
+    /// has problems that do not prevent reading them.
     pub fn load(path: &Path, overrides: &Overrides) -> Result<Config, ConfigError> {
-        let mut gateway = GatewayConfig::load(path)?;
+        let mut gateway = match GatewayConfig::load(path) {
+            Ok(g) => g,
+            Err(e) => {
+                // Its own problems, plus those of the files it names.
+                let mut errors = e.flatten();
+                // (A missing one is already among the gateway file's problems.)
+                if let Some((policy_file, partners_file)) = GatewayConfig::named_files(path)
+                    && policy_file.is_file()
+                    && partners_file.is_file()
+                {
+                    match Policy::load(&policy_file) {
+                        Ok(policy) => {
+                            if let Err(e) = Partners::load(&partners_file, &policy) {
+                                errors.extend(e.flatten());
+                            }
+                        }
+                        Err(e) => errors.extend(e.flatten()),
+                    }
+                }
+                return Err(ConfigError::several(errors));
+            }
+        };
         if let Some(listen) = overrides.listen {
             gateway.server.listen = listen;
         }
@@ -139,5 +225,33 @@ impl Config {
             partners,
             policy,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest_key;
+
+    #[test]
+    fn a_secret_key_in_a_parse_error_is_not_printed() {
+        let text = "[keys]\nage_identity = AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("passerelle.toml");
+        std::fs::write(&path, text).unwrap();
+        let err = super::read_toml::<toml::Table>(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("1QQQQ"), "{err}");
+        assert!(err.contains("a SECRET key, not printed"), "{err}");
+    }
+
+    #[test]
+    fn a_typo_gets_the_nearest_known_key() {
+        let m = "unknown field `handshake_timeot_secs`, expected one of `listen`, `handshake_timeout_secs`, `header_timeout_secs`";
+        assert_eq!(nearest_key(m).as_deref(), Some("handshake_timeout_secs"));
+        let m = "unknown field `port`, expected one of `listen`, `max_connections`";
+        assert_eq!(nearest_key(m), None);
+        let m = "unknown field `crls`, expected `ca` or `crl`";
+        assert_eq!(nearest_key(m).as_deref(), Some("crl"));
     }
 }

@@ -20,7 +20,7 @@ mod server;
 
 pub use caller::{Caller, Peer};
 pub use error::{ApiError, Detail};
-pub use server::{RunningServer, start};
+pub use server::{ReloadError, ReloadHandle, RunningServer, start};
 
 use crate::app::App;
 use axum::Router;
@@ -37,21 +37,39 @@ pub struct HttpState {
     pub app: Arc<App>,
     /// Per-partner request limiter.
     pub limiter: DefaultKeyedRateLimiter<crate::domain::PartnerId>,
+    /// Per-certificate request limiter (SHA-256 fingerprint), checked
+    /// before the partner is looked at: certificates of no partner too.
+    pub by_certificate: DefaultKeyedRateLimiter<String>,
+    /// Refusals before authentication, audited in bounded form.
+    pub refusals: guard::Refusals,
     /// Longest a request may take.
     pub request_timeout: Duration,
 }
 
 /// The router, with the guard around every route (and around 404s).
 pub fn router(app: Arc<App>) -> Router {
+    router_for(state(app))
+}
+
+/// The handlers' shared state.
+pub(crate) fn state(app: Arc<App>) -> Arc<HttpState> {
     let limits = &app.config.gateway.limits;
     let quota =
         Quota::per_minute(NonZeroU32::new(limits.requests_per_minute).unwrap_or(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(limits.burst).unwrap_or(NonZeroU32::MIN));
-    let state = Arc::new(HttpState {
+    Arc::new(HttpState {
         limiter: RateLimiter::keyed(quota),
+        by_certificate: RateLimiter::keyed(quota),
+        refusals: guard::Refusals::new(Duration::from_secs(
+            limits.refused_log_interval_secs.max(1),
+        )),
         request_timeout: Duration::from_secs(app.config.gateway.server.request_timeout_secs),
         app,
-    });
+    })
+}
+
+/// The router over a given state.
+pub(crate) fn router_for(state: Arc<HttpState>) -> Router {
     Router::new()
         .merge(meta::router())
         .route("/v1/schemas", get(schemas::index))

@@ -1,19 +1,32 @@
 //! The mTLS listener. Each accepted TCP connection is handshaken in its own
 //! task under a timeout (a slow client never stalls the accept loop); the
 //! verified certificate is mapped to a partner and attached to every
-//! request of the connection. Connections are bounded by a semaphore and
-//! per source address by a rate limiter; headers must arrive in time.
+//! request of the connection.
+//!
+//! Before authentication a source address may open so many connections a
+//! second (a rate) and hold so many open at once (a cap, handshakes
+//! included), and a new connection must send its first byte (the TLS
+//! ClientHello) within a short delay: idle sockets from one address can
+//! neither take every slot nor hold one for the whole handshake timeout.
+//!
+//! The TLS material (partner CA, CRLs, server certificate and key) and the
+//! partners file are reloaded through a [`ReloadHandle`] (`serve` calls it
+//! on SIGHUP), and the CRL files are re-read when their modification time
+//! or size changes; material that does not load is refused with an error
+//! logged, the previous one staying in force.
 
-use super::Peer;
+use super::{HttpState, Peer};
 use crate::app::{App, StartError};
 use crate::audit::{self, AuditRecord, Outcome};
+use crate::config::{ConfigError, Partners};
 use axum::Router;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
@@ -26,24 +39,180 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    summaries: tokio::task::JoinHandle<()>,
+    reload: ReloadHandle,
 }
 
 impl RunningServer {
     /// Stops accepting, lets open requests finish (at most `grace`), returns.
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(grace, self.task).await;
+        let _ = tokio::time::timeout(grace, async {
+            let _ = self.task.await;
+            // The refusals counted but not yet summarised are written.
+            let _ = self.summaries.await;
+        })
+        .await;
     }
 
     /// Waits until the server ends (it ends only through `shutdown`).
     pub async fn wait(self) {
         let _ = self.task.await;
     }
+
+    /// What reloads the server's TLS material and partners.
+    pub fn reload_handle(&self) -> ReloadHandle {
+        self.reload.clone()
+    }
 }
 
-/// Loads the TLS material, binds the listener and starts serving.
-pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
-    crate::tls::install_crypto_provider();
+/// A reload that did not take: the previous material stays in force.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The CA, CRLs, server certificate or key.
+    #[error("TLS material not reloaded, the previous one stays in force: {0}")]
+    Tls(#[source] StartError),
+    /// The partners file.
+    #[error("partners not reloaded, the previous ones stay in force: {0}")]
+    Partners(#[source] ConfigError),
+}
+
+/// Reloads a running server's CRLs, server certificate and key, and
+/// partners (what SIGHUP does). Cheap to clone.
+#[derive(Clone)]
+pub struct ReloadHandle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ReloadHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReloadHandle").finish_non_exhaustive()
+    }
+}
+
+/// A file's modification time and size: a CRL that changes changes one.
+type Stamp = Option<(Option<SystemTime>, u64)>;
+
+struct Shared {
+    app: Arc<App>,
+    acceptor: RwLock<TlsAcceptor>,
+    partners: RwLock<Arc<Partners>>,
+    crl_stamps: Mutex<Vec<Stamp>>,
+}
+
+impl ReloadHandle {
+    /// Reloads the TLS material (CA, CRLs, server certificate and key) and
+    /// the partners file. Each part that does not load keeps its previous
+    /// version; the errors are logged and returned.
+    pub fn reload(&self) -> Result<(), Vec<ReloadError>> {
+        let mut errors = Vec::new();
+        if let Err(e) = self.reload_tls() {
+            errors.push(e);
+        }
+        if let Err(e) = self.reload_partners() {
+            errors.push(e);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Reloads the CA, CRLs, server certificate and key.
+    pub fn reload_tls(&self) -> Result<(), ReloadError> {
+        let s = &self.shared;
+        *s.crl_stamps.lock().unwrap_or_else(|p| p.into_inner()) = crl_stamps(&s.app);
+        match load_tls(&s.app) {
+            Ok(config) => {
+                *s.acceptor.write().unwrap_or_else(|p| p.into_inner()) = TlsAcceptor::from(config);
+                tracing::info!("TLS material reloaded (CA, CRLs, server certificate and key)");
+                Ok(())
+            }
+            Err(e) => {
+                let e = ReloadError::Tls(e);
+                tracing::error!(error = %e, "reload refused");
+                Err(e)
+            }
+        }
+    }
+
+    /// Reloads the partners file (checked against the policy in force).
+    pub fn reload_partners(&self) -> Result<(), ReloadError> {
+        let s = &self.shared;
+        let config = &s.app.config;
+        let loaded = Partners::load(&config.gateway.partners_file, &config.policy).and_then(|p| {
+            config.policy.check_against(&p)?;
+            Ok(p)
+        });
+        match loaded {
+            Ok(partners) => {
+                let n = partners.iter().count();
+                *s.partners.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(partners);
+                tracing::info!(partners = n, "partners reloaded");
+                Ok(())
+            }
+            Err(e) => {
+                let e = ReloadError::Partners(e);
+                tracing::error!(error = %e, "reload refused");
+                Err(e)
+            }
+        }
+    }
+
+    /// Reloads the TLS material when a CRL file's time or size changed
+    /// since the last load; whether it did.
+    fn reload_if_crl_changed(&self) -> bool {
+        let now = crl_stamps(&self.shared.app);
+        let changed = *self
+            .shared
+            .crl_stamps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            != now;
+        if changed {
+            tracing::info!("a CRL file changed; reloading the TLS material");
+            let _ = self.reload_tls();
+        }
+        changed
+    }
+
+    fn acceptor(&self) -> TlsAcceptor {
+        self.shared
+            .acceptor
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn partners(&self) -> Arc<Partners> {
+        self.shared
+            .partners
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+fn crl_stamps(app: &App) -> Vec<Stamp> {
+    app.config
+        .gateway
+        .tls
+        .crl
+        .iter()
+        .map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (m.modified().ok(), m.len()))
+        })
+        .collect()
+}
+
+/// Reads and checks the TLS material: the server configuration. With
+/// `production = true` the development PKI is refused; without, it is
+/// accepted with a warning.
+fn load_tls(app: &App) -> Result<Arc<rustls::ServerConfig>, StartError> {
     let g = &app.config.gateway;
     crate::config::secrets::ensure_private(&g.tls.key)?;
     let read = |p: &std::path::Path| {
@@ -52,18 +221,43 @@ pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
             source: e,
         })
     };
-    let crls = g
-        .tls
-        .crl
-        .iter()
-        .map(|p| read(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let tls = crate::tls::server_config(
-        &read(&g.tls.ca)?,
-        &read(&g.tls.cert)?,
+    let mut crls = Vec::new();
+    for p in &g.tls.crl {
+        let pem = read(p)?;
+        for stale in crate::tls::stale_crls(p, &pem) {
+            tracing::error!(error = %stale, "stale CRL: every client is refused until a current one is loaded");
+        }
+        crls.push(pem);
+    }
+    let ca = read(&g.tls.ca)?;
+    let cert = read(&g.tls.cert)?;
+    // The first file carrying the development CA's mark.
+    let dev = [(&g.tls.ca, &ca), (&g.tls.cert, &cert)]
+        .into_iter()
+        .find(|(_, pem)| crate::tls::is_development_pki(pem));
+    if let Some((path, _)) = dev {
+        if g.server.production {
+            return Err(crate::tls::TlsError::DevelopmentPki { path: path.clone() }.into());
+        }
+        tracing::warn!(
+            file = %path.display(),
+            "DEVELOPMENT PKI IN USE (certs-example/, `passerelle dev-certs`): its CA key is public; never use it in production (set `production = true` in [server] to refuse it)"
+        );
+    }
+    Ok(crate::tls::server_config(
+        &ca,
+        &cert,
         &read(&g.tls.key)?,
         &crls,
-    )?;
+    )?)
+}
+
+/// Loads the TLS material, binds the listener and starts serving.
+pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
+    crate::tls::install_crypto_provider();
+    let stamps = crl_stamps(&app);
+    let tls = load_tls(&app)?;
+    let g = &app.config.gateway;
     let addr = g.server.listen;
     let listener = TcpListener::bind(addr)
         .await
@@ -72,30 +266,111 @@ pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
         .local_addr()
         .map_err(|source| StartError::Listen { addr, source })?;
     let (stop, stopped) = watch::channel(false);
-    let router = super::router(app.clone());
+    let reload = ReloadHandle {
+        shared: Arc::new(Shared {
+            app: app.clone(),
+            acceptor: RwLock::new(TlsAcceptor::from(tls)),
+            partners: RwLock::new(Arc::new(app.config.partners.clone())),
+            crl_stamps: Mutex::new(stamps),
+        }),
+    };
+    let state = super::state(app.clone());
+    let router = super::router_for(state.clone());
+    let summaries = tokio::spawn(super::guard::summarise_refusals(
+        state.clone(),
+        stopped.clone(),
+    ));
+    if !g.tls.crl.is_empty() {
+        tokio::spawn(poll_crls(
+            reload.clone(),
+            Duration::from_secs(g.tls.crl_poll_secs.max(1)),
+            stopped.clone(),
+        ));
+    }
     let task = tokio::spawn(accept_loop(
         listener,
-        TlsAcceptor::from(tls),
+        reload.clone(),
         router,
-        app,
+        state,
         stopped,
     ));
     tracing::info!(%addr, "listening (mutual TLS)");
-    Ok(RunningServer { addr, stop, task })
+    Ok(RunningServer {
+        addr,
+        stop,
+        task,
+        summaries,
+        reload,
+    })
+}
+
+/// Looks at the CRL files every `every`; reloads when one changed.
+async fn poll_crls(reload: ReloadHandle, every: Duration, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let r = reload.clone();
+                let _ = tokio::task::spawn_blocking(move || r.reload_if_crl_changed()).await;
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+}
+
+/// Open connections per source address.
+#[derive(Debug, Default)]
+struct OpenPerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+/// One open connection of an address; given back when dropped.
+struct OpenSlot {
+    table: Arc<OpenPerAddress>,
+    ip: IpAddr,
+}
+
+impl OpenPerAddress {
+    fn take(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<OpenSlot> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let open = map.entry(ip).or_insert(0);
+        if *open >= max {
+            return None;
+        }
+        *open += 1;
+        Some(OpenSlot {
+            table: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        let mut map = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(open) = map.get_mut(&self.ip) {
+            *open -= 1;
+            if *open == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
 }
 
 async fn accept_loop(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    reload: ReloadHandle,
     router: Router,
-    app: Arc<App>,
+    state: Arc<HttpState>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let s = &app.config.gateway.server;
+    let s = &state.app.config.gateway.server;
     let max = s.max_connections;
+    let max_per_ip = s.max_connections_per_ip;
+    let hello_timeout = Duration::from_secs(s.client_hello_timeout_secs);
     let handshake_timeout = Duration::from_secs(s.handshake_timeout_secs);
     let header_timeout = Duration::from_secs(s.header_timeout_secs);
     let slots = Arc::new(Semaphore::new(max));
+    let open = Arc::new(OpenPerAddress::default());
     // Before authentication, per source address: new connections a second.
     let per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>> = Arc::new(RateLimiter::keyed(
         Quota::per_second(
@@ -103,6 +378,7 @@ async fn accept_loop(
         )
         .allow_burst(NonZeroU32::new(s.connection_burst_per_ip).unwrap_or(NonZeroU32::MIN)),
     ));
+    let mut accepted: u64 = 0;
     loop {
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => p.expect("the semaphore is never closed"),
@@ -119,20 +395,41 @@ async fn accept_loop(
             },
             _ = stopped.changed() => break,
         };
+        accepted += 1;
+        if accepted.is_multiple_of(1024) {
+            per_ip.retain_recent();
+        }
         if per_ip.check_key(&remote.ip()).is_err() {
             tracing::warn!(%remote, "connection rate exceeded; closed");
             continue;
         }
-        let acceptor = acceptor.clone();
+        let Some(open_slot) = open.take(remote.ip(), max_per_ip) else {
+            tracing::warn!(%remote, max_per_ip, "too many open connections from this address; closed");
+            continue;
+        };
+        let acceptor = reload.acceptor();
+        let partners = reload.partners();
         let router = router.clone();
-        let app = app.clone();
+        let state = state.clone();
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let _open_slot = open_slot;
+            // The first byte (the ClientHello) must come soon; the rest of
+            // the handshake has its own, longer, delay.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(hello_timeout, tcp.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                Ok(_) => return,
+                Err(_) => {
+                    tracing::debug!(%remote, "no ClientHello in time; closed");
+                    return;
+                }
+            }
             let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
-                    refused(&app, remote, &e.to_string()).await;
+                    refused(&state, remote, &e.to_string()).await;
                     return;
                 }
                 Err(_) => {
@@ -143,13 +440,11 @@ async fn accept_loop(
             let identity = match crate::tls::peer_identity(&tls) {
                 Some(Ok(id)) => Arc::new(id),
                 _ => {
-                    refused(&app, remote, "no readable client certificate").await;
+                    refused(&state, remote, "no readable client certificate").await;
                     return;
                 }
             };
-            let partner = app
-                .config
-                .partners
+            let partner = partners
                 .by_certificate(identity.common_name.as_deref(), &identity.sha256)
                 .cloned();
             let peer = Peer {
@@ -185,15 +480,22 @@ async fn accept_loop(
     let _ = slots.acquire_many(max as u32).await;
 }
 
-/// A refused handshake: logged with its reason, and recorded in the audit
-/// log (no partner is known, only the address's absence from the log would
-/// hide a probe).
-async fn refused(app: &App, remote: SocketAddr, reason: &str) {
+/// A refused handshake: logged with the remote address (ip:port) and its
+/// reason, and recorded in the audit log (no partner is known, only the
+/// address's absence from the log would hide a probe) — in full once per
+/// source address, reason and interval, the others counted into a summary.
+async fn refused(state: &HttpState, remote: SocketAddr, reason: &str) {
     tracing::warn!(%remote, reason, "TLS handshake refused");
     let mut rec = AuditRecord::new("tls.refused", Outcome::Refused);
     rec.reason = Some(reason.chars().take(200).collect());
+    if !state
+        .refusals
+        .first_of_interval(&remote.ip().to_string(), &rec)
+    {
+        return;
+    }
     let write = async {
-        let mut tx = app.store.begin().await?;
+        let mut tx = state.app.store.begin().await?;
         audit::append(&mut tx, &rec).await?;
         tx.commit().await?;
         Ok::<_, crate::circuit::CircuitError>(())

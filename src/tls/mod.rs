@@ -100,6 +100,29 @@ pub enum TlsError {
         id: String,
     },
 
+    /// The development PKI is configured on a gateway marked `production`.
+    #[error(
+        "{} is the development PKI (its CA is \"{}\"): refused because `production = true`; fix: give the partner CA, server certificate and key of your real PKI in [tls]",
+        path.display(),
+        devpki::DEV_CA_CN
+    )]
+    DevelopmentPki {
+        /// The file carrying the development CA's mark.
+        path: PathBuf,
+    },
+
+    /// A CRL whose nextUpdate has passed: every client would be refused.
+    #[error(
+        "{}: the CRL is stale (its nextUpdate, {next_update}, has passed): every client certificate would be refused; fix: fetch the partner CA's current CRL",
+        path.display()
+    )]
+    StaleCrl {
+        /// The CRL file.
+        path: PathBuf,
+        /// Its nextUpdate.
+        next_update: String,
+    },
+
     /// Reading or writing a file of the development PKI failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {
@@ -109,6 +132,42 @@ pub enum TlsError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Whether a PEM buffer holds a certificate of the development PKI: one
+/// whose subject or issuer is the development CA ([`devpki::DEV_CA_CN`],
+/// the mark `passerelle dev-certs` puts in its CA's subject), whatever
+/// the file is called.
+pub fn is_development_pki(pem: &[u8]) -> bool {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::pem_slice_iter(pem)
+        .filter_map(Result::ok)
+        .any(|der| {
+            x509_parser::parse_x509_certificate(&der).is_ok_and(|(_, cert)| {
+                [cert.subject(), cert.issuer()].iter().any(|name| {
+                    name.iter_common_name()
+                        .any(|cn| cn.as_str().is_ok_and(|s| s == devpki::DEV_CA_CN))
+                })
+            })
+        })
+}
+
+/// The CRLs of a PEM file whose nextUpdate has passed, as
+/// [`TlsError::StaleCrl`] (none for a CRL without nextUpdate).
+pub fn stale_crls(path: &std::path::Path, pem: &[u8]) -> Vec<TlsError> {
+    use rustls_pki_types::pem::PemObject;
+    let now = x509_parser::time::ASN1Time::now();
+    rustls_pki_types::CertificateRevocationListDer::pem_slice_iter(pem)
+        .filter_map(Result::ok)
+        .filter_map(|der| {
+            let (_, crl) = x509_parser::parse_x509_crl(&der).ok()?;
+            let next = crl.next_update()?;
+            (next < now).then(|| TlsError::StaleCrl {
+                path: path.to_path_buf(),
+                next_update: next.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// The ring crypto provider restricted to forward-secret AEAD suites:
