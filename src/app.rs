@@ -1,6 +1,6 @@
 //! The running gateway's state: configuration, store, keys.
 
-use crate::config::{Config, secrets};
+use crate::config::{Config, Partners, secrets};
 use crate::pseudo::Pseudonymiser;
 use crate::store::Store;
 use std::sync::Arc;
@@ -87,6 +87,9 @@ pub struct App {
     pub identity: age::x25519::Identity,
     /// Signs the audit log's checkpoints.
     pub signer: crate::audit::checkpoint::Signer,
+    /// The partners in force: those of the configuration until a reload
+    /// (SIGHUP) replaces them. Routing and identity read them here.
+    partners: std::sync::RwLock<Arc<Partners>>,
 }
 
 impl std::fmt::Debug for App {
@@ -184,12 +187,27 @@ impl App {
             crate::audit::instance::check_keys(&mut conn, &fingerprints).await?;
         }
         Ok(Arc::new(App {
+            partners: std::sync::RwLock::new(Arc::new(config.partners.clone())),
             config,
             store,
             pseudo: Pseudonymiser::with_versions(&roots),
             identity,
             signer,
         }))
+    }
+
+    /// The partners in force.
+    pub fn partners(&self) -> Arc<Partners> {
+        self.partners
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Puts reloaded partners in force, for the requests and routings that
+    /// start afterwards.
+    pub fn replace_partners(&self, partners: Partners) {
+        *self.partners.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(partners);
     }
 
     /// Signs a checkpoint of the audit log if it grew; returns the latest

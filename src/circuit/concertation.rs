@@ -481,11 +481,7 @@ async fn record_decisions(
         crate::store::cases::set_state(tx, &w.case_id, new_state).await?;
         subjects.push(c.subject.clone());
         if let Verdict::Referent(o) = &w.verdict
-            && app
-                .config
-                .partners
-                .get(o)
-                .is_some_and(|p| p.has(Role::Referent))
+            && app.partners().get(o).is_some_and(|p| p.has(Role::Referent))
         {
             by_referent.entry(o.clone()).or_default().push(c);
         }
@@ -504,8 +500,7 @@ async fn route_dossiers(
     let mut files = Vec::new();
     for (referent, list) in &by_referent {
         let partner = app
-            .config
-            .partners
+            .partners()
             .get(referent)
             .expect("checked when grouped")
             .clone();

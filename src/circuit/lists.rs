@@ -157,8 +157,7 @@ fn enrichment_recipients(app: &App) -> Vec<Arc<Partner>> {
     let view: &View = policy
         .view(FileKind::Enrichment)
         .expect("the policy loader requires an enrichment view");
-    app.config
-        .partners
+    app.partners()
         .with_role(policy.view_role(view))
         .cloned()
         .collect()

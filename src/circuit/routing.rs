@@ -354,11 +354,6 @@ pub async fn to_concertation(
     for c in cases {
         crate::store::cases::set_state(tx, &c.case_id, CaseState::InConcertation).await?;
     }
-    let members: Vec<_> = app
-        .config
-        .partners
-        .with_role(Role::Member)
-        .cloned()
-        .collect();
+    let members: Vec<_> = app.partners().with_role(Role::Member).cloned().collect();
     route_cases(app, tx, FileKind::Concertation, cases, &members, actor, at).await
 }

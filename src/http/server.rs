@@ -97,7 +97,6 @@ type Stamp = Option<(Option<SystemTime>, u64)>;
 struct Shared {
     app: Arc<App>,
     acceptor: RwLock<TlsAcceptor>,
-    partners: RwLock<Arc<Partners>>,
     crl_stamps: Mutex<Vec<Stamp>>,
 }
 
@@ -149,7 +148,7 @@ impl ReloadHandle {
         match loaded {
             Ok(partners) => {
                 let n = partners.iter().count();
-                *s.partners.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(partners);
+                s.app.replace_partners(partners);
                 tracing::info!(partners = n, "partners reloaded");
                 Ok(())
             }
@@ -187,11 +186,7 @@ impl ReloadHandle {
     }
 
     fn partners(&self) -> Arc<Partners> {
-        self.shared
-            .partners
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.shared.app.partners()
     }
 }
 
@@ -270,7 +265,6 @@ pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
         shared: Arc::new(Shared {
             app: app.clone(),
             acceptor: RwLock::new(TlsAcceptor::from(tls)),
-            partners: RwLock::new(Arc::new(app.config.partners.clone())),
             crl_stamps: Mutex::new(stamps),
         }),
     };

@@ -595,6 +595,59 @@ async fn a_partner_withdrawn_from_partners_toml_is_refused_after_a_reload(db: Db
 }
 both!(a_partner_withdrawn_from_partners_toml_is_refused_after_a_reload);
 
+/// A partner whose age key leaked sends a new recipient; the operator edits
+/// partners.toml and reloads: the files routed afterwards are sealed to the
+/// new key only, without a restart.
+async fn a_leaked_partner_key_is_replaced_by_a_reload_for_the_next_files(db: Db) {
+    let Some(app) = spawn_app_with(db, |_| {}).await else {
+        return;
+    };
+    let server = passerelle::http::start(app.app.clone()).await.unwrap();
+    let reload = server.reload_handle();
+    let (port, certs) = (server.addr.port(), app.certs());
+    let new_key = age::x25519::Identity::generate();
+    std::fs::write(
+        certs.join("caf-new.agepub"),
+        new_key.to_public().to_string(),
+    )
+    .unwrap();
+    edit(
+        &app.dir.path().join("config/partners.toml"),
+        "recipients_file = \"../certs-example/caf.agepub\"",
+        "recipients_file = \"../certs-example/caf-new.agepub\"",
+    );
+    reload.reload().expect("the edited partners file reloads");
+    let ddets = client_at(
+        &certs,
+        port,
+        &read(&certs, "ddets.crt"),
+        &read(&certs, "ddets.key"),
+    );
+    let list = crate::helpers::list_csv(&[["CDP-R-1", "Nomrecharge", "Alix", "85100"]]);
+    let (status, body) = ddets.push_list("2026-10", "text/csv", list).await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    let caf = client_at(
+        &certs,
+        port,
+        &read(&certs, "caf.crt"),
+        &read(&certs, "caf.key"),
+    );
+    let files = caf.outbox().await.unwrap();
+    let ct = caf.download(&files[0].file_id).await.unwrap();
+    let open = |id: &age::x25519::Identity| passerelle::ingest::envelope::open(&ct, id, 1 << 30);
+    assert!(
+        open(&new_key).is_ok(),
+        "the new key does not open the new file"
+    );
+    assert!(
+        open(&app.identity("caf")).is_err(),
+        "the leaked key still opens the new file"
+    );
+    server.shutdown(Duration::from_secs(5)).await;
+    app.stop().await;
+}
+both!(a_leaked_partner_key_is_replaced_by_a_reload_for_the_next_files);
+
 async fn a_handshake_flood_is_audited_in_bounded_form(db: Db) {
     let Some(mut app) = spawn_app_with(db, |dir| {
         edit(
