@@ -31,8 +31,11 @@ pub struct ApiError {
     pub message: String,
     /// Details.
     pub details: Vec<Detail>,
-    /// Seconds to wait, for 429.
+    /// Seconds to wait, for 429 and 503.
     pub retry_after: Option<u64>,
+    /// When `details` lists only the first errors: how many there are in
+    /// all.
+    pub details_total: Option<usize>,
 }
 
 /// The error code of a response, for the audit layer.
@@ -48,6 +51,7 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             retry_after: None,
+            details_total: None,
         }
     }
 
@@ -98,6 +102,12 @@ struct Inner<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "<[Detail]>::is_empty")]
     details: &'a [Detail],
+    /// Present (true) when `details` lists only the first errors.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    details_truncated: bool,
+    /// Every error counted, when `details` is truncated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details_total: Option<usize>,
 }
 
 impl IntoResponse for ApiError {
@@ -109,6 +119,8 @@ impl IntoResponse for ApiError {
                     code: self.code,
                     message: &self.message,
                     details: &self.details,
+                    details_truncated: self.details_total.is_some(),
+                    details_total: self.details_total,
                 },
             }),
         )
@@ -143,19 +155,25 @@ impl From<crate::ingest::FileError> for ApiError {
         use crate::ingest::{FileError as F, TableError};
         match e {
             F::InvalidRows(rows) => {
-                let n = rows
-                    .iter()
-                    .map(|r| r.line)
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .len();
+                let n = rows.rows();
+                let listed = if rows.truncated() {
+                    format!(
+                        " ({} errors; the first {} are listed)",
+                        rows.total(),
+                        rows.len()
+                    )
+                } else {
+                    String::new()
+                };
                 let mut err = ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_rows",
                     format!(
-                        "{n} row{} invalid; nothing was stored",
+                        "{n} row{} invalid{listed}; nothing was stored",
                         if n == 1 { " is" } else { "s are" }
                     ),
                 );
+                err.details_total = rows.truncated().then(|| rows.total());
                 err.details = rows
                     .into_iter()
                     .map(|r| Detail {
@@ -193,11 +211,27 @@ impl From<crate::ingest::FileError> for ApiError {
                     format!("{t}; nothing was stored"),
                 )
             }
-            F::Table(t) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unreadable_file",
-                format!("{t}; nothing was stored"),
-            ),
+            F::Table(t) => {
+                let line = match &t {
+                    TableError::MixedEncoding { line, .. } | TableError::Csv { line, .. } => {
+                        Some(*line)
+                    }
+                    _ => None,
+                };
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unreadable_file",
+                    format!("{t}; nothing was stored"),
+                );
+                if let Some(line) = line {
+                    err.details = vec![Detail {
+                        line: Some(line),
+                        column: None,
+                        message: t.to_string(),
+                    }];
+                }
+                err
+            }
             F::NotEncrypted => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

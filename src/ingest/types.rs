@@ -49,6 +49,116 @@ impl std::fmt::Display for RowError {
     }
 }
 
+/// How many row errors a refusal lists: the first ones by line; the
+/// answer also gives the total (docs/convention.md "Errors").
+pub const MAX_ERROR_DETAILS: usize = 100;
+
+/// The errors of a refused file's rows, bounded: the first
+/// [`MAX_ERROR_DETAILS`] kept (in line order), every one counted, and the
+/// number of distinct bad lines. Memory and the answer stay small however
+/// many rows are bad (200,000 bad rows once made a 205 MB answer).
+///
+/// Errors are pushed in line order (rows are read in file order); several
+/// errors of one line follow each other.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RowErrors {
+    shown: Vec<RowError>,
+    total: usize,
+    rows: usize,
+    last_line: Option<u64>,
+}
+
+impl RowErrors {
+    /// No error yet.
+    pub fn new() -> RowErrors {
+        RowErrors::default()
+    }
+
+    /// Counts an error, keeping it if fewer than [`MAX_ERROR_DETAILS`]
+    /// are kept.
+    pub fn push(&mut self, e: RowError) {
+        if self.last_line != Some(e.line) {
+            self.rows += 1;
+            self.last_line = Some(e.line);
+        }
+        self.total += 1;
+        if self.shown.len() < MAX_ERROR_DETAILS {
+            self.shown.push(e);
+        }
+    }
+
+    /// No error at all.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Every error counted (kept or not).
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Distinct lines with an error.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether some errors were counted but not kept.
+    pub fn truncated(&self) -> bool {
+        self.total > self.shown.len()
+    }
+
+    /// Sorts the kept errors by line (stable).
+    pub fn sort(&mut self) {
+        self.shown.sort_by_key(|e| e.line);
+    }
+}
+
+impl Extend<RowError> for RowErrors {
+    fn extend<I: IntoIterator<Item = RowError>>(&mut self, iter: I) {
+        for e in iter {
+            self.push(e);
+        }
+    }
+}
+
+impl FromIterator<RowError> for RowErrors {
+    fn from_iter<I: IntoIterator<Item = RowError>>(iter: I) -> RowErrors {
+        let mut out = RowErrors::new();
+        out.extend(iter);
+        out
+    }
+}
+
+impl From<Vec<RowError>> for RowErrors {
+    fn from(v: Vec<RowError>) -> RowErrors {
+        v.into_iter().collect()
+    }
+}
+
+impl std::ops::Deref for RowErrors {
+    type Target = [RowError];
+    /// The kept errors.
+    fn deref(&self) -> &[RowError] {
+        &self.shown
+    }
+}
+
+impl IntoIterator for RowErrors {
+    type Item = RowError;
+    type IntoIter = std::vec::IntoIter<RowError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.shown.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a RowErrors {
+    type Item = &'a RowError;
+    type IntoIter = std::slice::Iter<'a, RowError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.shown.iter()
+    }
+}
+
 /// A file that cannot be read as a table at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -60,6 +170,20 @@ pub enum TableError {
     /// `.xls`, a PDF…).
     #[error("the file is neither a CSV text file nor an XLSX workbook")]
     Binary,
+    /// The text is UTF-8 in part (it has valid multi-byte sequences) but
+    /// holds a byte that is not: a file damaged or pasted together from
+    /// two encodings. Refused rather than guessed.
+    #[error(
+        "line {line}, byte 0x{byte:02X}: the file is UTF-8 but holds a byte that is not \
+         valid UTF-8 (ligne {line}, octet 0x{byte:02X} : le fichier est en UTF-8 mais \
+         contient un octet invalide); save it again as UTF-8"
+    )]
+    MixedEncoding {
+        /// The line of the first invalid byte (from 1).
+        line: u64,
+        /// That byte.
+        byte: u8,
+    },
     /// The first line (first row of the sheet) names no column.
     #[error("the file has no header: the first line must name the columns")]
     NoHeader,

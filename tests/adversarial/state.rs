@@ -12,7 +12,6 @@ pub const TABLES: &[&str] = &[
     "lists",
     "cases",
     "case_tokens",
-    "file_cases",
     "outbox",
     "outbox_chunks",
     "returns",
