@@ -38,6 +38,9 @@ pub struct ApiError {
     pub details_total: Option<usize>,
 }
 
+/// The `Retry-After` of a 503 `unavailable`, in seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 10;
+
 /// The error code of a response, for the audit layer.
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorCode(pub &'static str);
@@ -78,6 +81,20 @@ impl ApiError {
             "not_found",
             "no such resource for you",
         )
+    }
+
+    /// 503 `unavailable` with `Retry-After`, after logging the cause: the
+    /// disk is full or the database cannot be reached; nothing was stored.
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::warn!(error = %cause, "storage unavailable");
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the gateway's storage is unavailable for now (disk full or database unreachable); \
+             nothing was stored; retry after the delay in Retry-After",
+        );
+        e.retry_after = Some(UNAVAILABLE_RETRY_AFTER_SECS);
+        e
     }
 
     /// 500, after logging the cause.
@@ -262,6 +279,7 @@ impl From<crate::circuit::CircuitError> for ApiError {
             C::BadRequest(m) => ApiError::bad_request(m),
             C::Forbidden(roles) => ApiError::forbidden_role(&roles),
             C::NotFound => ApiError::not_found(),
+            other if crate::store::unavailable_cause(&other) => ApiError::unavailable(&other),
             other => ApiError::internal(&other),
         }
     }

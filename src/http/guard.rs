@@ -110,7 +110,7 @@ pub async fn guard(State(st): State<Arc<HttpState>>, mut req: Request, next: Nex
         rec.reason = resp.extensions().get::<ErrorCode>().map(|c| c.0.to_owned());
         match write(&st, &rec).await {
             Ok(()) => resp,
-            Err(e) => ApiError::internal(&e).into_response(),
+            Err(e) => ApiError::from(e).into_response(),
         }
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {

@@ -132,8 +132,8 @@ fn scan_utf8(mut r: impl Read, chunk: usize) -> std::io::Result<Scan> {
                 Ok(s) => (s, None),
                 Err(e) => {
                     // `valid_up_to` bytes were just validated.
-                    let v = std::str::from_utf8(&data[pos..pos + e.valid_up_to()])
-                        .unwrap_or_default();
+                    let v =
+                        std::str::from_utf8(&data[pos..pos + e.valid_up_to()]).unwrap_or_default();
                     (v, Some(e))
                 }
             };
@@ -408,22 +408,37 @@ mod tests {
             assert_eq!(scan.first_invalid, Some((3, 0xE9)), "chunk {chunk}");
         }
         let err = both_ways(&bytes).unwrap_err();
-        assert_eq!(err, TableError::MixedEncoding { line: 3, byte: 0xE9 });
+        assert_eq!(
+            err,
+            TableError::MixedEncoding {
+                line: 3,
+                byte: 0xE9
+            }
+        );
         let msg = err.to_string();
         assert!(msg.contains("ligne 3, octet 0xE9"), "{msg}");
         // The bad byte first, the UTF-8 accents later: refused all the same.
         let late = b"nom\nZo\xE9\nx\ny\nL\xC3\xA9a\n";
         assert_eq!(
             both_ways(late),
-            Err(TableError::MixedEncoding { line: 2, byte: 0xE9 })
+            Err(TableError::MixedEncoding {
+                line: 2,
+                byte: 0xE9
+            })
         );
         // A UTF-8 sequence cut at the very end of an otherwise UTF-8 file.
         assert_eq!(
             both_ways("é\né".as_bytes().split_last().unwrap().1),
-            Err(TableError::MixedEncoding { line: 2, byte: 0xC3 })
+            Err(TableError::MixedEncoding {
+                line: 2,
+                byte: 0xC3
+            })
         );
         // Genuine Windows-1252 (no multi-byte UTF-8 anywhere) is still read.
-        assert_eq!(both_ways(b"nom\nZo\xE9\nC\x9Cur\n").unwrap(), "nom\nZoé\nCœur\n");
+        assert_eq!(
+            both_ways(b"nom\nZo\xE9\nC\x9Cur\n").unwrap(),
+            "nom\nZoé\nCœur\n"
+        );
         let sample = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/samples/liste-2026-10-windows-1252.csv"

@@ -95,3 +95,297 @@ async fn two_hundred_thousand_bad_rows_get_a_bounded_answer() {
     state::assert_unchanged(&app, &before, "200,000 bad rows").await;
     app.stop().await;
 }
+
+/// Sets SQLite's `max_page_count` on every connection of the gateway's
+/// pool (the pragma is per connection): `Some(n)` makes the database full
+/// at `n` pages (a real `SQLITE_FULL`), `None` lifts the bound.
+async fn sqlite_max_pages(app: &crate::helpers::TestApp, pages: Option<i64>) {
+    let pool = app.app.store.pool();
+    let mut held = Vec::new();
+    // The pool holds at most 4 connections: take them all.
+    for _ in 0..4 {
+        held.push(pool.acquire().await.unwrap());
+    }
+    for conn in &mut held {
+        let n = match pages {
+            Some(n) => n,
+            None => 1 << 30,
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {n}")))
+            .execute(&mut **conn)
+            .await
+            .unwrap();
+    }
+}
+
+/// After one upload refused for a full disk, the gateway once answered 500
+/// to every other request until restarted (a connection left counting a
+/// transaction SQLite had already rolled back). Now: 503 with
+/// `Retry-After`, nothing half-stored, and full service once space is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_full_upload_is_refused_503_and_service_heals() {
+    let Some(app) = spawn_app(Db::Sqlite).await else {
+        return;
+    };
+    let rows: Vec<[String; 4]> = (0..400)
+        .map(|i| {
+            [
+                format!("CDP-{i}"),
+                format!("Nom{i}"),
+                "Ana".into(),
+                "85100".into(),
+            ]
+        })
+        .collect();
+    let rows: Vec<[&str; 4]> = rows
+        .iter()
+        .map(|r| [r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str()])
+        .collect();
+    let list = list_csv(&rows);
+    let before = state::snapshot(&app).await;
+    let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+        .fetch_one(app.app.store.pool())
+        .await
+        .unwrap();
+    sqlite_max_pages(&app, Some(pages)).await;
+    let c = app.client("ddets");
+    let upload = || {
+        c.http()
+            .post(c.url("/v1/lists?period=2026-10"))
+            .header("content-type", "text/csv")
+            .body(list.clone())
+            .send()
+    };
+    let resp = upload().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 503, "disk full: 503");
+    assert!(
+        resp.headers().get("retry-after").is_some(),
+        "503 carries Retry-After"
+    );
+    let (_, body) = crate::helpers::status_json(resp).await;
+    assert_eq!(code(&body), "unavailable", "{body}");
+    state::assert_unchanged(&app, &before, "disk-full upload").await;
+
+    // Space is back: every request is served again, without a restart.
+    sqlite_max_pages(&app, None).await;
+    for i in 0..12 {
+        let resp = app.get("ddets", "/v1/lists").await;
+        assert_eq!(
+            resp.status().as_u16(),
+            200,
+            "request {i} after the disk-full upload"
+        );
+    }
+    let resp = upload().await.unwrap();
+    let (status, body) = crate::helpers::status_json(resp).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["rows"], 400);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, 400);
+    app.stop().await;
+}
+
+/// What a real full disk does at `COMMIT` (SQLite rolls the whole
+/// transaction back itself, and the driver's own `ROLLBACK` then fails):
+/// the connection once went back to the pool still counting a transaction
+/// and refused every later `BEGIN`, a 500 to every request it served
+/// until a restart. Now it is closed instead, and every request is served.
+async fn a_transaction_the_database_rolled_back_itself_does_not_poison_the_pool(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    for _ in 0..3 {
+        let mut tx = app.app.store.begin().await.unwrap();
+        // The transaction ends behind the driver's back.
+        sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        drop(tx);
+    }
+    for i in 0..12 {
+        let resp = app.get("ddets", "/v1/lists").await;
+        assert_eq!(resp.status().as_u16(), 200, "request {i}");
+        let mut tx = app.app.store.begin().await.unwrap();
+        sqlx::query("SELECT 1").execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    app.stop().await;
+}
+crate::both!(a_transaction_the_database_rolled_back_itself_does_not_poison_the_pool);
+
+/// A TCP proxy between the gateway and the PostgreSQL server, which the
+/// test can cut (every open connection closed, new ones closed at once)
+/// and restore. The shared server itself is never stopped.
+struct PgProxy {
+    addr: std::net::SocketAddr,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl PgProxy {
+    async fn start(server: String) -> PgProxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let links =
+            std::sync::Arc::new(std::sync::Mutex::new(Vec::<tokio::task::AbortHandle>::new()));
+        let accept = {
+            let (cut, links) = (cut.clone(), links.clone());
+            tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if cut.load(Ordering::SeqCst) {
+                        drop(inbound); // refused: closed at once
+                        continue;
+                    }
+                    let server = server.clone();
+                    let link = tokio::spawn(async move {
+                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(&server).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                    let mut links = links.lock().unwrap();
+                    links.retain(|l| !l.is_finished());
+                    links.push(link.abort_handle());
+                }
+            })
+        };
+        PgProxy {
+            addr,
+            cut,
+            links,
+            accept,
+        }
+    }
+
+    /// The database goes away: open connections closed, new ones refused.
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    /// The database is back.
+    fn restore(&self) {
+        self.cut.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for PgProxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}
+
+/// With PostgreSQL gone, a request once waited a minute for a connection
+/// and got a 500. Now: 503 with `Retry-After` within seconds, nothing
+/// half-stored, and full service once the database is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_down_answers_503_within_seconds_and_heals() {
+    use crate::helpers::{PARTNERS, repo, status_json};
+    use passerelle::config::{Config, Overrides};
+    use std::time::Duration;
+    let Some(url) = crate::helpers::postgres_url().await else {
+        return;
+    };
+    // postgres://user:pass@HOST:PORT/db → the proxy in between.
+    let (head, rest) = url.split_once('@').unwrap();
+    let (server, db) = rest.split_once('/').unwrap();
+    let proxy = PgProxy::start(server.to_owned()).await;
+    let proxied = format!("{head}@{}/{db}", proxy.addr);
+
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
+        std::fs::copy(repo().join("config").join(f), config_dir.join(f)).unwrap();
+    }
+    let certs = dir.path().join("certs-example");
+    passerelle::tls::devpki::generate(&certs, PARTNERS).unwrap();
+    let overrides = Overrides {
+        listen: Some(([127, 0, 0, 1], 0).into()),
+        data: Some(dir.path().join("data")),
+        database_url: Some(proxied),
+    };
+    let config = Config::load(&config_dir.join("passerelle.toml"), &overrides).unwrap();
+    let app = passerelle::app::App::open(config).await.unwrap();
+    let server = passerelle::http::start(app.clone()).await.unwrap();
+    let read = |n: &str| std::fs::read(certs.join(n)).unwrap();
+    let ddets = passerelle::client::GatewayClient::new(
+        &format!("https://127.0.0.1:{}", server.addr.port()),
+        &read("ca.crt"),
+        Some(&read("ddets.crt")),
+        Some(&read("ddets.key")),
+    )
+    .unwrap();
+    let list = list_csv(&[
+        ["CDP-1", "Zoé", "Ana", "85100"],
+        ["CDP-2", "Léa", "Eve", "85100"],
+    ]);
+    let upload = || {
+        ddets
+            .http()
+            .post(ddets.url("/v1/lists?period=2026-10"))
+            .header("content-type", "text/csv")
+            .body(list.clone())
+            .send()
+    };
+    let resp = ddets
+        .http()
+        .get(ddets.url("/v1/lists"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+
+    proxy.cut();
+    // Bounded: a correctness bound (the old wait was 60 s), not a timing.
+    for what in ["GET /v1/lists", "POST /v1/lists"] {
+        let send = async {
+            if what.starts_with("GET") {
+                ddets.http().get(ddets.url("/v1/lists")).send().await
+            } else {
+                upload().await
+            }
+        };
+        let resp = tokio::time::timeout(Duration::from_secs(40), send)
+            .await
+            .unwrap_or_else(|_| panic!("{what}: no answer within 40 s with PostgreSQL down"))
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 503, "{what}");
+        assert!(resp.headers().get("retry-after").is_some(), "{what}");
+        let (_, body) = status_json(resp).await;
+        assert_eq!(code(&body), "unavailable", "{what}: {body}");
+    }
+
+    proxy.restore();
+    // Nothing half-stored; full service by itself.
+    let lists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lists")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(lists, 0, "the refused upload stored nothing");
+    for i in 0..20 {
+        let resp = ddets
+            .http()
+            .get(ddets.url("/v1/lists"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status().as_u16(),
+            200,
+            "request {i} after the database came back"
+        );
+    }
+    let (status, body) = status_json(upload().await.unwrap()).await;
+    assert_eq!(status, 201, "{body}");
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(cases, 2);
+    server.shutdown(Duration::from_secs(5)).await;
+    app.store.close().await;
+}
