@@ -283,8 +283,7 @@ impl Drop for PgProxy {
 /// half-stored, and full service once the database is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_down_answers_503_within_seconds_and_heals() {
-    use crate::helpers::{PARTNERS, repo, status_json};
-    use passerelle::config::{Config, Overrides};
+    use crate::helpers::status_json;
     use std::time::Duration;
     let Some(url) = crate::helpers::postgres_url().await else {
         return;
@@ -296,19 +295,8 @@ async fn postgresql_down_answers_503_within_seconds_and_heals() {
     let proxied = format!("{head}@{}/{db}", proxy.addr);
 
     let dir = tempfile::tempdir().unwrap();
-    let config_dir = dir.path().join("config");
-    std::fs::create_dir_all(&config_dir).unwrap();
-    for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
-        std::fs::copy(repo().join("config").join(f), config_dir.join(f)).unwrap();
-    }
+    let config = test_config(dir.path(), &dir.path().join("data"), Some(proxied));
     let certs = dir.path().join("certs-example");
-    passerelle::tls::devpki::generate(&certs, PARTNERS).unwrap();
-    let overrides = Overrides {
-        listen: Some(([127, 0, 0, 1], 0).into()),
-        data: Some(dir.path().join("data")),
-        database_url: Some(proxied),
-    };
-    let config = Config::load(&config_dir.join("passerelle.toml"), &overrides).unwrap();
     let app = passerelle::app::App::open(config).await.unwrap();
     let server = passerelle::http::start(app.clone()).await.unwrap();
     let read = |n: &str| std::fs::read(certs.join(n)).unwrap();
@@ -388,4 +376,138 @@ async fn postgresql_down_answers_503_within_seconds_and_heals() {
     assert_eq!(cases, 2);
     server.shutdown(Duration::from_secs(5)).await;
     app.store.close().await;
+}
+
+/// The example configuration in `dir` (config/, certs-example/ with a
+/// fresh development PKI), its data folder `data`.
+fn test_config(
+    dir: &std::path::Path,
+    data: &std::path::Path,
+    database_url: Option<String>,
+) -> passerelle::config::Config {
+    use crate::helpers::{PARTNERS, repo};
+    let config_dir = dir.join("config");
+    if !config_dir.exists() {
+        std::fs::create_dir_all(&config_dir).unwrap();
+        for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
+            std::fs::copy(repo().join("config").join(f), config_dir.join(f)).unwrap();
+        }
+        passerelle::tls::devpki::generate(&dir.join("certs-example"), PARTNERS).unwrap();
+    }
+    let overrides = passerelle::config::Overrides {
+        listen: Some(([127, 0, 0, 1], 0).into()),
+        data: Some(data.to_owned()),
+        database_url,
+    };
+    passerelle::config::Config::load(&config_dir.join("passerelle.toml"), &overrides).unwrap()
+}
+
+/// Symbolic links planted in the data folder were followed: temporary
+/// files written elsewhere, an outside file overwritten. Now the gateway
+/// refuses to start, naming the link, and the outside file is untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_planted_in_the_data_folder_is_refused_at_start() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let app = passerelle::app::App::open(test_config(dir.path(), &data, None))
+        .await
+        .unwrap();
+    app.store.close().await;
+    drop(app);
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "précieux\n").unwrap();
+    let outside_dir = dir.path().join("elsewhere");
+    std::fs::create_dir(&outside_dir).unwrap();
+
+    let refused = |what: &'static str, link: std::path::PathBuf| {
+        let config = test_config(dir.path(), &data, None);
+        async move {
+            let err = passerelle::app::App::open(config)
+                .await
+                .err()
+                .unwrap_or_else(|| panic!("{what}: the gateway started"));
+            let message = err.to_string();
+            assert!(
+                message.contains(&link.display().to_string()) && message.contains("symbolic link"),
+                "{what}: the refusal names the link: {message}"
+            );
+        }
+    };
+    // A file the gateway rewrites, pointing outside.
+    let pubkey = data.join("audit-signing.pub");
+    std::fs::remove_file(&pubkey).unwrap();
+    symlink(&outside, &pubkey).unwrap();
+    refused("audit-signing.pub → outside", pubkey.clone()).await;
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "précieux\n");
+    std::fs::remove_file(&pubkey).unwrap();
+    // The uploads' folder, pointing elsewhere.
+    let tmp = data.join("tmp");
+    std::fs::remove_dir(&tmp).unwrap();
+    symlink(&outside_dir, &tmp).unwrap();
+    refused("tmp → elsewhere", tmp.clone()).await;
+    std::fs::remove_file(&tmp).unwrap();
+    // A dangling link where a key will be created.
+    let key = data.join("pseudonymisation.key");
+    std::fs::rename(&key, dir.path().join("key.bak")).unwrap();
+    symlink(dir.path().join("planted.key"), &key).unwrap();
+    refused("dangling pseudonymisation.key", key.clone()).await;
+    assert!(!dir.path().join("planted.key").exists());
+    std::fs::remove_file(&key).unwrap();
+    std::fs::rename(dir.path().join("key.bak"), &key).unwrap();
+    // With the links gone, it starts again. The data folder's own path
+    // may be a link (systemd's StateDirectory with DynamicUser): resolved
+    // once at start, the real folder is used from then on.
+    let linked = dir.path().join("data-link");
+    symlink(&data, &linked).unwrap();
+    let app = passerelle::app::App::open(test_config(dir.path(), &linked, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.config.gateway.storage.data,
+        std::fs::canonicalize(&data).unwrap()
+    );
+    app.store.close().await;
+    assert!(std::fs::read_dir(&outside_dir).unwrap().next().is_none());
+}
+
+/// Files were created with the umask's mode (0644 under the usual 022,
+/// 0666 under 000). Started by the real binary under umask 000: the data
+/// folder is 0700 and every file in it 0600 (keys, database, its WAL).
+#[test]
+fn files_are_0600_and_the_folder_0700_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let _ = test_config(dir.path(), &data, None);
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("umask 000; exec \"$0\" retention run --config \"$1\" --data \"$2\"")
+        .arg(env!("CARGO_BIN_EXE_passerelle"))
+        .arg(dir.path().join("config/passerelle.toml"))
+        .arg(&data)
+        .env_remove("PASSERELLE_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    assert_eq!(mode(&data.join("tmp")), 0o700, "tmp/");
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(&data).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            files.push(e.file_name().into_string().unwrap());
+            assert_eq!(mode(&e.path()), 0o600, "{:?}", e.file_name());
+        }
+    }
+    files.sort();
+    for expected in [
+        "audit-signing.key",
+        "audit-signing.pub",
+        "passerelle.db",
+        "pseudonymisation.key",
+    ] {
+        assert!(files.iter().any(|f| f == expected), "{expected} in {files:?}");
+    }
 }
