@@ -221,7 +221,12 @@ impl From<crate::ingest::FileError> for ApiError {
                 err
             }
             F::Table(t @ TableError::Storage(_)) => ApiError::internal(&t),
-            F::Table(t @ (TableError::TooManyRows { .. } | TableError::XlsxTooLarge { .. })) => {
+            F::Table(
+                t @ (TableError::TooManyRows { .. }
+                | TableError::XlsxTooLarge { .. }
+                | TableError::XlsxTooManyCells { .. }
+                | TableError::XlsxTooMuchText { .. }),
+            ) => {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "too_large",

@@ -16,6 +16,13 @@ pub struct Limits {
     pub max_cell_chars: usize,
     /// Maximum total decompressed size of all the parts of an XLSX file.
     pub max_xlsx_uncompressed_bytes: u64,
+    /// Maximum number of non-blank cells of an XLSX sheet, and of its
+    /// shared strings: what bounds the memory of reading one.
+    pub max_xlsx_cells: usize,
+    /// Maximum total bytes of text of the cells held while an XLSX sheet
+    /// is read (the gateway gives its `max_body_bytes`: a sheet never
+    /// holds more text than a CSV body could carry).
+    pub max_xlsx_text_bytes: usize,
 }
 
 impl Default for Limits {
@@ -24,6 +31,8 @@ impl Default for Limits {
             max_rows: 200_000,
             max_cell_chars: 2_000,
             max_xlsx_uncompressed_bytes: 256 * 1024 * 1024,
+            max_xlsx_cells: 3_000_000,
+            max_xlsx_text_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -204,6 +213,26 @@ pub enum TableError {
     XlsxTooLarge {
         /// The limit, in bytes.
         limit: u64,
+    },
+    /// The XLSX sheet (or its shared strings table) holds more cells than
+    /// allowed: refused before it fills memory.
+    #[error(
+        "the XLSX file holds more than {max} cells (or shared strings); \
+         send the list as CSV or split it"
+    )]
+    XlsxTooManyCells {
+        /// The limit.
+        max: usize,
+    },
+    /// The cells of an XLSX sheet hold more text than allowed (a long
+    /// shared string repeated in many cells).
+    #[error(
+        "the XLSX file's cells hold more than {max} bytes of text; \
+         send the list as CSV or split it"
+    )]
+    XlsxTooMuchText {
+        /// The limit, in bytes.
+        max: usize,
     },
     /// The XLSX workbook is corrupt or unsupported.
     #[error("the XLSX file cannot be read: {0}")]

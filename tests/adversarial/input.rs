@@ -511,3 +511,85 @@ fn files_are_0600_and_the_folder_0700_whatever_the_umask() {
         assert!(files.iter().any(|f| f == expected), "{expected} in {files:?}");
     }
 }
+
+/// A small XLSX whose one sheet claims `A1:XFD1048576` and holds `rows`
+/// rows of 16,384 cells each, every cell the same shared string of
+/// `string_len` characters: a few hundred KB that once expanded to
+/// hundreds of MB in the server.
+fn expanding_xlsx(rows: u32, string_len: usize) -> Vec<u8> {
+    use std::io::Write;
+    fn col(mut n: u32) -> String {
+        let mut s = Vec::new();
+        n += 1;
+        while n > 0 {
+            s.push(b'A' + ((n - 1) % 26) as u8);
+            n = (n - 1) / 26;
+        }
+        s.reverse();
+        String::from_utf8(s).unwrap()
+    }
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let files: [(&str, String); 5] = [
+        ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#.into()),
+        ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.into()),
+        ("xl/workbook.xml", r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Feuil1" sheetId="1" r:id="rId1"/></sheets></workbook>"#.into()),
+        ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#.into()),
+        ("xl/sharedStrings.xml", format!(r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>{}</t></si></sst>"#, "x".repeat(string_len))),
+    ];
+    for (name, text) in &files {
+        z.start_file(*name, opts).unwrap();
+        z.write_all(text.as_bytes()).unwrap();
+    }
+    z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+    z.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:XFD1048576"/><sheetData>"#).unwrap();
+    let cols: Vec<String> = (0..16_384).map(col).collect();
+    for r in 1..=rows {
+        let mut row = format!(r#"<row r="{r}">"#);
+        for c in &cols {
+            row.push_str(&format!(r#"<c r="{c}{r}" t="s"><v>0</v></c>"#));
+        }
+        row.push_str("</row>");
+        z.write_all(row.as_bytes()).unwrap();
+    }
+    z.write_all(b"</sheetData></worksheet>").unwrap();
+    z.finish().unwrap().into_inner()
+}
+
+/// A 485 KB XLSX once made the server allocate 897 MB: millions of cells
+/// (each a copy of a shared string) held in memory. The cells held are
+/// now bounded by `[limits] max_xlsx_cells`: such a file is refused with a
+/// clear error and nothing is stored. (Peak memory is measured by the
+/// bench, not here.)
+async fn an_xlsx_that_expands_to_millions_of_cells_is_refused(db: Db) {
+    let Some(app) = crate::helpers::spawn_app_with(db, |dir| {
+        crate::helpers::edit(
+            &dir.join("config/passerelle.toml"),
+            "max_xlsx_cells = 3000000",
+            "max_xlsx_cells = 100000",
+        );
+    })
+    .await
+    else {
+        return;
+    };
+    // 8 rows of 16,384 cells: 131,072 cells, each a 1,000-character string.
+    let xlsx = expanding_xlsx(8, 1_000);
+    assert!(xlsx.len() < 1_000_000, "a small file: {} bytes", xlsx.len());
+    let before = state::snapshot(&app).await;
+    let (status, body) = app
+        .push_list(
+            "2026-10",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            xlsx,
+        )
+        .await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(code(&body), "too_large", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("more than 100000 cells"), "{message}");
+    state::assert_unchanged(&app, &before, "an XLSX expanding to millions of cells").await;
+    app.stop().await;
+}
+crate::both!(an_xlsx_that_expands_to_millions_of_cells_is_refused);
