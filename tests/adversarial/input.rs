@@ -574,21 +574,27 @@ async fn an_xlsx_that_expands_to_millions_of_cells_is_refused(db: Db) {
     else {
         return;
     };
-    // 8 rows of 16,384 cells: 131,072 cells, each a 1,000-character string.
-    let xlsx = expanding_xlsx(8, 1_000);
-    assert!(xlsx.len() < 1_000_000, "a small file: {} bytes", xlsx.len());
     let before = state::snapshot(&app).await;
-    let (status, body) = app
-        .push_list(
-            "2026-10",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            xlsx,
-        )
-        .await;
-    assert_eq!(status, 413, "{body}");
-    assert_eq!(code(&body), "too_large", "{body}");
-    let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("more than 100000 cells"), "{message}");
+    // 8 rows of 16,384 cells: 131,072 cells over the bound of 100,000;
+    // then 4 rows (65,536 cells, under it) of one 2,000-character shared
+    // string: 128 MiB of text, over the body limit (64 MiB).
+    for (xlsx, refusal) in [
+        (expanding_xlsx(8, 10), "more than 100000 cells"),
+        (expanding_xlsx(4, 2_000), "more than 67108864 bytes of text"),
+    ] {
+        assert!(xlsx.len() < 2_000_000, "a small file: {} bytes", xlsx.len());
+        let (status, body) = app
+            .push_list(
+                "2026-10",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                xlsx,
+            )
+            .await;
+        assert_eq!(status, 413, "{body}");
+        assert_eq!(code(&body), "too_large", "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(refusal), "{message}");
+    }
     state::assert_unchanged(&app, &before, "an XLSX expanding to millions of cells").await;
     app.stop().await;
 }
