@@ -165,7 +165,10 @@ fn write_xlsx(
         for (col, v) in row(r) {
             match v {
                 Ok(i) => write!(z, r#"<c r="{col}{r}" t="s"><v>{i}</v></c>"#),
-                Err(text) => write!(z, r#"<c r="{col}{r}" t="inlineStr"><is><t>{text}</t></is></c>"#),
+                Err(text) => write!(
+                    z,
+                    r#"<c r="{col}{r}" t="inlineStr"><is><t>{text}</t></is></c>"#
+                ),
             }
             .unwrap();
         }
@@ -219,8 +222,18 @@ fn xlsx_memory(dir: &Path) {
     // A legitimate list: 100,000 rows of 12 columns, inline strings.
     let legit = dir.join("legit.xlsx");
     let header = [
-        "ref_cdp", "date_cdp", "nom", "prenom", "adresse", "code_postal", "commune",
-        "telephone", "bailleur_type", "bailleur_nom", "montant_dette", "loyer_mensuel",
+        "ref_cdp",
+        "date_cdp",
+        "nom",
+        "prenom",
+        "adresse",
+        "code_postal",
+        "commune",
+        "telephone",
+        "bailleur_type",
+        "bailleur_nom",
+        "montant_dette",
+        "loyer_mensuel",
     ];
     write_xlsx(&legit, "A1:L100001", &[], 100_001, |r| {
         let i = r as usize;

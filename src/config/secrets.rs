@@ -82,8 +82,7 @@ pub fn prepare_data_folder(data: &Path) -> Result<std::path::PathBuf, SecretErro
             .mode(0o700)
             .create(&tmp)
             .map_err(io(&tmp))?;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o700))
-            .map_err(io(&tmp))?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o700)).map_err(io(&tmp))?;
     }
     Ok(data.clone())
 }

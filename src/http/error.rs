@@ -226,13 +226,11 @@ impl From<crate::ingest::FileError> for ApiError {
                 | TableError::XlsxTooLarge { .. }
                 | TableError::XlsxTooManyCells { .. }
                 | TableError::XlsxTooMuchText { .. }),
-            ) => {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
-                    format!("{t}; nothing was stored"),
-                )
-            }
+            ) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("{t}; nothing was stored"),
+            ),
             F::Table(t) => {
                 let line = match &t {
                     TableError::MixedEncoding { line, .. } | TableError::Csv { line, .. } => {

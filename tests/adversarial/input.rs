@@ -489,7 +489,11 @@ fn files_are_0600_and_the_folder_0700_whatever_the_umask() {
         .env_remove("PASSERELLE_DATABASE_URL")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700, "the data folder");
     assert_eq!(mode(&data.join("tmp")), 0o700, "tmp/");
@@ -508,7 +512,10 @@ fn files_are_0600_and_the_folder_0700_whatever_the_umask() {
         "passerelle.db",
         "pseudonymisation.key",
     ] {
-        assert!(files.iter().any(|f| f == expected), "{expected} in {files:?}");
+        assert!(
+            files.iter().any(|f| f == expected),
+            "{expected} in {files:?}"
+        );
     }
 }
 
@@ -599,3 +606,192 @@ async fn an_xlsx_that_expands_to_millions_of_cells_is_refused(db: Db) {
     app.stop().await;
 }
 crate::both!(an_xlsx_that_expands_to_millions_of_cells_is_refused);
+
+/// `DELETE /v1/lists/{id}` as `id` (raw: no retry).
+async fn withdraw(
+    app: &crate::helpers::TestApp,
+    id: &str,
+    list_id: &str,
+) -> (u16, serde_json::Value) {
+    let c = app.client(id);
+    let resp = c
+        .http()
+        .delete(c.url(&format!("/v1/lists/{list_id}")))
+        .send()
+        .await
+        .unwrap();
+    crate::helpers::status_json(resp).await
+}
+
+/// A list sent by mistake could not be taken back. Withdrawn by its
+/// source: its cases, tokens and waiting files are deleted, and a partner
+/// that already took one of its files receives a `retrait` file naming
+/// the tokens to delete (sealed to it like every outgoing file).
+async fn withdrawing_a_list_deletes_its_cases_and_sends_retrait_files(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let caf = app.client("caf");
+    // List A: CAF takes (downloads and acknowledges) its enrichment file.
+    let (status, a) = app
+        .push_list(
+            "2026-10",
+            "text/csv",
+            list_csv(&[
+                ["CDP-A1", "Zoé", "Ana", "85100"],
+                ["CDP-A2", "Léa", "Eve", "85100"],
+            ]),
+        )
+        .await;
+    assert_eq!(status, 201, "{a}");
+    let (file_a, _, plain_a) = app.caf_file().await;
+    caf.ack(&file_a).await.unwrap();
+    let tokens_a: Vec<String> = crate::helpers::csv_records(&plain_a)
+        .into_iter()
+        .skip(1)
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(tokens_a.len(), 2);
+    // List B: its file is still waiting for CAF.
+    let (status, b) = app
+        .push_list(
+            "2026-10",
+            "text/csv",
+            list_csv(&[["CDP-B1", "Roux", "Paul", "85100"]]),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    assert_eq!(caf.outbox().await.unwrap().len(), 1);
+
+    // B: cases and the waiting file deleted; nothing was delivered, so no
+    // retrait file.
+    let (status, body) = withdraw(&app, "ddets", b["list_id"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["list_id"], b["list_id"]);
+    assert_eq!(body["withdrawn_cases"], 1);
+    assert!(
+        caf.outbox().await.unwrap().is_empty(),
+        "B's waiting file is gone"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, 2);
+
+    // A: CAF already took its file: it receives a retrait file with its
+    // tokens of A's cases.
+    let (status, body) = withdraw(&app, "ddets", a["list_id"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["withdrawn_cases"], 2);
+    let files = caf.outbox().await.unwrap();
+    assert_eq!(files.len(), 1, "one retrait file for CAF");
+    assert_eq!(files[0].kind, "retrait");
+    let ct = caf.download(&files[0].file_id).await.unwrap();
+    let plain = crate::helpers::decrypt(&ct, &app.identity("caf"));
+    let records = crate::helpers::csv_records(&plain);
+    assert_eq!(records[0], ["token"]);
+    let mut got: Vec<String> = records[1..].iter().map(|r| r[0].clone()).collect();
+    let mut want = tokens_a.clone();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "the tokens CAF holds for A's cases");
+    for table in ["cases", "case_tokens", "lists", "enrichments"] {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(app.app.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "{table} after both withdrawals");
+    }
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'list.withdraw'")
+            .fetch_one(app.app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(audited, 2, "each withdrawal is audited");
+    app.stop().await;
+}
+crate::both!(withdrawing_a_list_deletes_its_cases_and_sends_retrait_files);
+
+/// Once the concertation has decided one of its cases, a list can no
+/// longer be withdrawn: 409, and nothing changes.
+async fn withdrawing_a_decided_list_is_refused_409(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let (status, list) = app
+        .push_list(
+            "2026-10",
+            "text/csv",
+            list_csv(&[
+                ["CDP-D1", "Zoé", "Ana", "85100"],
+                ["CDP-D2", "Léa", "Eve", "85100"],
+            ]),
+        )
+        .await;
+    assert_eq!(status, 201, "{list}");
+    let ddets = app.client("ddets");
+    let (status, c) = ddets
+        .post_json(
+            "/v1/concertations",
+            &serde_json::json!({"date": "2026-10-30"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{c}");
+    let id = c["concertation_id"].as_str().unwrap();
+    let token = c["agenda"][0]["token"].clone();
+    let (status, d) = ddets
+        .post_json(
+            &format!("/v1/concertations/{id}/decisions"),
+            &serde_json::json!({"decisions": [{"token": token, "non_traite": "demenagement"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{d}");
+    let before = state::snapshot(&app).await;
+    let (status, body) = withdraw(&app, "ddets", list["list_id"].as_str().unwrap()).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(code(&body), "conflict");
+    state::assert_unchanged(&app, &before, "withdrawing a decided list").await;
+    app.stop().await;
+}
+crate::both!(withdrawing_a_decided_list_is_refused_409);
+
+/// Only the source that uploaded a list may withdraw it: another partner
+/// (here one without the role, then one given it) is refused and the list
+/// stays whole; a list that does not exist answers the same 404.
+async fn another_source_cannot_withdraw_a_list(db: Db) {
+    let Some(app) = crate::helpers::spawn_app_with(db, |dir| {
+        let path = dir.join("config/partners.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        // CCAS becomes a source too: a source, but not this list's.
+        let at = text
+            .find("id = \"ccas-sables\"")
+            .expect("ccas-sables in partners.toml");
+        let roles = at + text[at..].find("roles = [").unwrap() + "roles = [".len();
+        let mut text = text;
+        text.insert_str(roles, "\"source\", ");
+        std::fs::write(&path, text).unwrap();
+    })
+    .await
+    else {
+        return;
+    };
+    let (status, list) = app
+        .push_list(
+            "2026-10",
+            "text/csv",
+            list_csv(&[["CDP-S1", "Zoé", "Ana", "85100"]]),
+        )
+        .await;
+    assert_eq!(status, 201, "{list}");
+    let list_id = list["list_id"].as_str().unwrap();
+    let before = state::snapshot(&app).await;
+    let (status, body) = withdraw(&app, "caf", list_id).await;
+    assert_eq!((status, code(&body)), (403, "forbidden"), "{body}");
+    let (status, body) = withdraw(&app, "ccas-sables", list_id).await;
+    assert_eq!((status, code(&body)), (404, "not_found"), "{body}");
+    let (status, body) = withdraw(&app, "ddets", "lst_does_not_exist").await;
+    assert_eq!((status, code(&body)), (404, "not_found"), "{body}");
+    state::assert_unchanged(&app, &before, "another source withdrawing a list").await;
+    app.stop().await;
+}
+crate::both!(another_source_cannot_withdraw_a_list);
