@@ -390,3 +390,29 @@ pub async fn delete_of_list(conn: &mut AnyConnection, list_id: &str) -> Result<u
         .await?
         .rows_affected())
 }
+
+/// Cases never decided (no decision, not over) that arrived before
+/// `cut_ms`.
+pub async fn undecided_before(
+    conn: &mut AnyConnection,
+    cut_ms: i64,
+) -> Result<Vec<CaseId>, StoreError> {
+    let over: Vec<String> = CaseState::ALL
+        .into_iter()
+        .filter(|s| s.is_over())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    let sql = format!(
+        "SELECT c.case_id FROM cases c WHERE c.created_at < $1 AND c.state NOT IN ({}) \
+         AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.case_id) \
+         ORDER BY c.case_id",
+        over.join(", ")
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(cut_ms)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok(CaseId::from_stored(r.try_get(0)?)))
+        .collect()
+}

@@ -795,3 +795,63 @@ async fn another_source_cannot_withdraw_a_list(db: Db) {
     app.stop().await;
 }
 crate::both!(another_source_cannot_withdraw_a_list);
+
+/// Cases the concertation never decided were kept for ever. Retention
+/// now removes them once past `[retention] undecided_cases_months`
+/// (with their tokens), audited; a decided case is left to the closure rule.
+async fn retention_removes_cases_left_undecided_past_the_period(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let (status, list) = app
+        .push_list(
+            "2026-10",
+            "text/csv",
+            list_csv(&[
+                ["CDP-U1", "Zoé", "Ana", "85100"],
+                ["CDP-U2", "Léa", "Eve", "85100"],
+            ]),
+        )
+        .await;
+    assert_eq!(status, 201, "{list}");
+    // One case decided (attributed to a referent): kept by this rule.
+    let ddets = app.client("ddets");
+    let (_, c) = ddets
+        .post_json(
+            "/v1/concertations",
+            &serde_json::json!({"date": "2026-10-30"}),
+        )
+        .await
+        .unwrap();
+    let id = c["concertation_id"].as_str().unwrap();
+    let (status, _) = ddets
+        .post_json(
+            &format!("/v1/concertations/{id}/decisions"),
+            &serde_json::json!({"decisions": [{"token": c["agenda"][0]["token"], "organisme": "ccas-sables"}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let now = passerelle::util::now_ms();
+    let r = passerelle::retention::run(&app.app, now).await.unwrap();
+    assert_eq!(r.undecided_cases, 0, "nothing is old yet");
+    let months = i64::from(app.app.config.policy.retention.undecided_cases_months);
+    let r = passerelle::retention::run(&app.app, now + (months * 30 + 1) * 86_400_000)
+        .await
+        .unwrap();
+    assert_eq!(r.undecided_cases, 1, "the undecided case is removed");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM cases").await,
+        1,
+        "the decided one stays"
+    );
+    let logged: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'retention.run' AND entry LIKE '%undecided_cases:1%'",
+    )
+    .fetch_one(app.app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(logged, 1, "the removal is audited");
+    app.stop().await;
+}
+crate::both!(retention_removes_cases_left_undecided_past_the_period);
