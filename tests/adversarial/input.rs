@@ -107,10 +107,7 @@ async fn sqlite_max_pages(app: &crate::helpers::TestApp, pages: Option<i64>) {
         held.push(pool.acquire().await.unwrap());
     }
     for conn in &mut held {
-        let n = match pages {
-            Some(n) => n,
-            None => 1 << 30,
-        };
+        let n = pages.unwrap_or(1 << 30);
         sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {n}")))
             .execute(&mut **conn)
             .await
