@@ -178,7 +178,7 @@ impl Default for Retention {
             outbox_max_days: 90,
             returns_days: 365,
             audit_days: 365,
-            undecided_cases_months: 12,
+            undecided_cases_months: 24,
         }
     }
 }
