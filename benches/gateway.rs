@@ -6,6 +6,12 @@
 //! 2. Server CPU per full mutual-TLS handshake (no resumption), measured on
 //!    a separate `passerelle serve` process from its /proc counters.
 //!
+//! 0. Peak memory reading XLSX (run first, so that the process's peak
+//!    resident memory is this part's): a crafted file of a few hundred KB
+//!    that expands to millions of cells (refused by `max_xlsx_cells` and
+//!    the text bound), and a legitimate 100,000-row workbook.
+//!    `PASSERELLE_BENCH_ONLY=xlsx` stops after this part.
+//!
 //! Bounded: fixed row and handshake counts; servers on 127.0.0.1 only.
 
 use passerelle::app::App;
@@ -123,8 +129,162 @@ fn main() {
     rt.block_on(run());
 }
 
+/// Writes an XLSX of one sheet into `out`, streaming: `rows` rows of the
+/// cells `row(r)` gives (`(column letters, shared string index or inline
+/// text)`), with a shared strings table of `strings`.
+fn write_xlsx(
+    out: &Path,
+    dimension: &str,
+    strings: &[String],
+    rows: u32,
+    mut row: impl FnMut(u32) -> Vec<(String, Result<usize, String>)>,
+) {
+    let mut z = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let parts: [(&str, String); 4] = [
+        ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#.into()),
+        ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.into()),
+        ("xl/workbook.xml", r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Feuil1" sheetId="1" r:id="rId1"/></sheets></workbook>"#.into()),
+        ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#.into()),
+    ];
+    for (name, text) in &parts {
+        z.start_file(*name, opts).unwrap();
+        z.write_all(text.as_bytes()).unwrap();
+    }
+    z.start_file("xl/sharedStrings.xml", opts).unwrap();
+    write!(z, r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{0}" uniqueCount="{0}">"#, strings.len()).unwrap();
+    for st in strings {
+        write!(z, "<si><t>{st}</t></si>").unwrap();
+    }
+    z.write_all(b"</sst>").unwrap();
+    z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+    write!(z, r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><dimension ref="{dimension}"/><sheetData>"#).unwrap();
+    for r in 1..=rows {
+        write!(z, r#"<row r="{r}">"#).unwrap();
+        for (col, v) in row(r) {
+            match v {
+                Ok(i) => write!(z, r#"<c r="{col}{r}" t="s"><v>{i}</v></c>"#),
+                Err(text) => write!(
+                    z,
+                    r#"<c r="{col}{r}" t="inlineStr"><is><t>{text}</t></is></c>"#
+                ),
+            }
+            .unwrap();
+        }
+        z.write_all(b"</row>").unwrap();
+    }
+    z.write_all(b"</sheetData></worksheet>").unwrap();
+    z.finish().unwrap();
+}
+
+fn column(mut n: u32) -> String {
+    let mut s = Vec::new();
+    n += 1;
+    while n > 0 {
+        s.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap()
+}
+
+/// Part 0: peak memory reading XLSX files, with the gateway's default
+/// limits.
+fn xlsx_memory(dir: &Path) {
+    let limits = passerelle::ingest::Limits::default();
+    let base = peak_rss_mib();
+    println!("XLSX memory (default limits; peak resident memory of this process):");
+    println!("  baseline: {base:.0} MiB");
+    // The attack: 200 rows of 16,384 cells (3.3 million), each the same
+    // 1,000-character shared string, the sheet claiming A1:XFD1048576.
+    let attack = dir.join("attack.xlsx");
+    let cols: Vec<String> = (0..16_384).map(column).collect();
+    write_xlsx(&attack, "A1:XFD1048576", &["x".repeat(1_000)], 200, |_| {
+        cols.iter().map(|c| (c.clone(), Ok(0))).collect()
+    });
+    let size = std::fs::metadata(&attack).unwrap().len();
+    let spool = passerelle::ingest::Spool::from_reader(
+        std::fs::File::open(&attack).unwrap(),
+        dir,
+        usize::MAX,
+    )
+    .unwrap();
+    let t = Instant::now();
+    let refused = passerelle::ingest::read_list(spool, &limits).err();
+    println!(
+        "  crafted {:.0} KB XLSX (3,276,800 cells of 1,000 chars): {} in {:.2} s, peak {:.0} MiB",
+        size as f64 / 1e3,
+        refused.map_or("ACCEPTED".to_owned(), |e| format!("refused ({e})")),
+        t.elapsed().as_secs_f64(),
+        peak_rss_mib()
+    );
+    // A legitimate list: 100,000 rows of 12 columns, inline strings.
+    let legit = dir.join("legit.xlsx");
+    let header = [
+        "ref_cdp",
+        "date_cdp",
+        "nom",
+        "prenom",
+        "adresse",
+        "code_postal",
+        "commune",
+        "telephone",
+        "bailleur_type",
+        "bailleur_nom",
+        "montant_dette",
+        "loyer_mensuel",
+    ];
+    write_xlsx(&legit, "A1:L100001", &[], 100_001, |r| {
+        let i = r as usize;
+        let cells: Vec<String> = if r == 1 {
+            header.iter().map(|h| (*h).to_owned()).collect()
+        } else {
+            vec![
+                format!("CDP-X-{i:07}"),
+                format!("2026-10-{:02}", 1 + i % 28),
+                format!("Nom{}", i / 100),
+                "Prénom".into(),
+                format!("{} rue des Mimosas", 1 + i % 300),
+                "85100".into(),
+                "Les Sables-d'Olonne".into(),
+                format!("06{:08}", i % 100_000_000),
+                "social".into(),
+                "Vendée Habitat".into(),
+                format!("{}.{:02}", 500 + i % 9000, i % 100),
+                "400.00".into(),
+            ]
+        };
+        cells
+            .into_iter()
+            .enumerate()
+            .map(|(c, t)| (column(c as u32), Err(t)))
+            .collect()
+    });
+    let size = std::fs::metadata(&legit).unwrap().len();
+    let spool = passerelle::ingest::Spool::from_reader(
+        std::fs::File::open(&legit).unwrap(),
+        dir,
+        usize::MAX,
+    )
+    .unwrap();
+    let t = Instant::now();
+    let file = passerelle::ingest::read_list(spool, &limits).unwrap();
+    let n = file.validate().unwrap();
+    println!(
+        "  legitimate {:.1} MB XLSX ({n} rows x 12 columns): read and validated in {:.2} s, peak {:.0} MiB",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64(),
+        peak_rss_mib()
+    );
+}
+
 async fn run() {
     let dir = tempfile::tempdir().unwrap();
+    xlsx_memory(dir.path());
+    if std::env::var("PASSERELLE_BENCH_ONLY").is_ok_and(|v| v == "xlsx") {
+        return;
+    }
     let config_path = setup(dir.path());
     // `PASSERELLE_BENCH_ROWS` changes the size of part 1's list.
     let rows: usize = std::env::var("PASSERELLE_BENCH_ROWS")

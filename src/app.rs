@@ -104,23 +104,17 @@ impl std::fmt::Debug for App {
 impl App {
     /// Opens the data folder (creating keys on first start), the store, and
     /// runs migrations.
-    pub async fn open(config: Config) -> Result<Arc<App>, StartError> {
+    pub async fn open(mut config: Config) -> Result<Arc<App>, StartError> {
+        // The data folder is the gateway's: no symbolic link in it, the
+        // folders 0700 and the files 0600 whatever the umask, `tmp/` for
+        // uploads (unnamed files). Used by its real path from now on.
+        config.gateway.storage.data = secrets::prepare_data_folder(&config.gateway.storage.data)?;
         let data = &config.gateway.storage.data;
-        std::fs::create_dir_all(data).map_err(|e| secrets::SecretError::Io {
-            path: data.display().to_string(),
-            source: e,
-        })?;
-        // Uploads are spooled here (unnamed files), readable by us only.
-        let spool = spool_dir(&config);
-        std::fs::create_dir_all(&spool)
-            .and_then(|()| {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&spool, std::fs::Permissions::from_mode(0o700))
-            })
-            .map_err(|e| secrets::SecretError::Io {
-                path: spool.display().to_string(),
-                source: e,
-            })?;
+        if config.gateway.storage.database_url.is_none() {
+            // SQLite in the data folder: created 0600 here (its WAL and
+            // shared-memory files take the database file's mode).
+            secrets::create_private(&data.join("passerelle.db"))?;
+        }
         let (root_path, gen_root) = match &config.gateway.pseudonymisation_key {
             Some(p) => (p.clone(), false),
             None => (data.join("pseudonymisation.key"), true),
@@ -162,10 +156,7 @@ impl App {
         let pub_path = data.join("audit-signing.pub");
         let vkey = format!("{}\n", signer.verifier_key());
         if std::fs::read_to_string(&pub_path).ok().as_deref() != Some(vkey.as_str()) {
-            std::fs::write(&pub_path, vkey).map_err(|e| secrets::SecretError::Io {
-                path: pub_path.display().to_string(),
-                source: e,
-            })?;
+            secrets::write_private(&pub_path, vkey.as_bytes())?;
         }
         fingerprints.push(KeyFingerprint::public(
             "age-identity",

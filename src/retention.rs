@@ -33,6 +33,8 @@ impl From<sqlx::Error> for RetentionError {
 pub struct RetentionReport {
     /// Cases (with their tokens, enrichment, answers, decisions, events).
     pub cases: u64,
+    /// Of which cases left undecided past `undecided_cases_months`.
+    pub undecided_cases: u64,
     /// Outbox files.
     pub outbox_files: u64,
     /// Records of returns.
@@ -67,12 +69,19 @@ pub async fn run(app: &App, now_ms: i64) -> Result<RetentionReport, RetentionErr
     for id in &over {
         cases::delete(&mut tx, id).await?;
     }
+    // Cases the concertation never decided, arrived long enough ago.
+    let undecided_cut = now_ms - i64::from(r.undecided_cases_months) * 30 * DAY_MS;
+    let undecided = cases::undecided_before(&mut tx, undecided_cut).await?;
+    for id in &undecided {
+        cases::delete(&mut tx, id).await?;
+    }
 
     // Audit entries: the oldest contiguous run older than the period.
     let audit_entries =
         audit::prune_before(&mut tx, now_ms - i64::from(r.audit_days) * DAY_MS).await?;
     let report = RetentionReport {
-        cases: over.len() as u64,
+        cases: (over.len() + undecided.len()) as u64,
+        undecided_cases: undecided.len() as u64,
         outbox_files,
         returns,
         audit_entries,
@@ -81,6 +90,7 @@ pub async fn run(app: &App, now_ms: i64) -> Result<RetentionReport, RetentionErr
     let mut rec = AuditRecord::new("retention.run", Outcome::Ok);
     rec.objects = vec![
         format!("cases:{}", report.cases),
+        format!("undecided_cases:{}", report.undecided_cases),
         format!("outbox_files:{}", report.outbox_files),
         format!("returns:{}", report.returns),
         format!("audit_entries:{}", report.audit_entries),

@@ -72,6 +72,8 @@ pub async fn accept_list(
                 max_rows: limits.max_rows,
                 max_cell_chars: limits.max_cell_chars,
                 max_xlsx_uncompressed_bytes: limits.max_xlsx_uncompressed_bytes,
+                max_xlsx_cells: limits.max_xlsx_cells,
+                max_xlsx_text_bytes: limits.max_body_bytes,
             },
         )
     })
@@ -346,5 +348,107 @@ pub async fn route_list(
         cases: pending.len(),
         files,
         list_id: list_id.to_owned(),
+    })
+}
+
+/// The answer to a withdrawal (docs/convention.md `DELETE /v1/lists/{list_id}`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WithdrawReceipt {
+    /// The list.
+    pub list_id: String,
+    /// Cases deleted.
+    pub withdrawn_cases: u64,
+}
+
+/// The columns of a `retrait` file.
+pub const RETRAIT_COLUMNS: [&str; 1] = ["token"];
+
+/// Withdraws a list sent by mistake, by the source that uploaded it (any
+/// other caller: 404, as for a list that does not exist): its cases and
+/// their tokens, enrichments and answers are deleted, and its files not
+/// yet acknowledged; each partner its cases may have reached (one of its
+/// files acknowledged, or a file of several lists sent since it arrived)
+/// receives a `retrait` file listing its tokens of those cases, to delete.
+/// Refused with 409 `conflict` once any of its cases has been decided.
+/// One transaction with its audit entries: applied whole or not at all.
+pub async fn withdraw_list(
+    app: &App,
+    actor: &Actor,
+    list_id: &str,
+) -> Result<WithdrawReceipt, CircuitError> {
+    actor.require(Role::Source)?;
+    let mut tx = app.store.begin().await?;
+    let Some(meta) = lists::get(&mut tx, list_id).await? else {
+        return Err(CircuitError::NotFound);
+    };
+    if meta.source != actor.partner_id() {
+        return Err(CircuitError::NotFound);
+    }
+    if crate::store::cases::any_decided_in_list(&mut tx, list_id).await? {
+        return Err(CircuitError::Conflict {
+            message: format!(
+                "list {list_id} cannot be withdrawn: some of its cases have been decided \
+                 in a concertation; nothing was changed"
+            ),
+            lines: Vec::new(),
+        });
+    }
+    let period = Period::parse(&meta.period).map_err(|e| {
+        CircuitError::Store(crate::store::StoreError::Invalid {
+            column: "lists.period",
+            value: e.to_string(),
+        })
+    })?;
+    let since = lists::created_at(&mut tx, list_id).await?;
+    let at = now_ms();
+    let reached = crate::store::outbox::partners_reached(&mut tx, list_id, since).await?;
+    let tokens = crate::store::tokens::of_list(&mut tx, list_id).await?;
+    let deleted = crate::store::outbox::delete_waiting_of_list(&mut tx, list_id).await?;
+    let mut files = Vec::new();
+    let mut by_partner: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (partner, token) in &tokens {
+        if reached.contains(partner) {
+            by_partner.entry(partner).or_default().push(token);
+        }
+    }
+    for (partner_id, tokens) in by_partner {
+        let Some(partner) = app.config.partners.get(partner_id) else {
+            // A partner since removed from the configuration: nobody to
+            // send the file to.
+            continue;
+        };
+        let mut route = routing::Route::new(partner.clone(), &RETRAIT_COLUMNS)?;
+        for token in tokens {
+            route.add_cells(&[token])?;
+        }
+        files.push(
+            route
+                .emit(
+                    &mut tx,
+                    FileKind::Retrait,
+                    period,
+                    Some(list_id),
+                    None,
+                    actor,
+                    at,
+                )
+                .await?,
+        );
+    }
+    let withdrawn = crate::store::cases::delete_of_list(&mut tx, list_id).await?;
+    lists::delete(&mut tx, list_id).await?;
+    let mut rec = actor.record("list.withdraw", Outcome::Ok);
+    rec.objects = vec![format!("list:{list_id}")];
+    rec.objects
+        .extend(deleted.iter().map(|f| format!("deleted:{f}")));
+    rec.objects
+        .extend(files.iter().map(|f| format!("file:{f}")));
+    rec.rows = Some(withdrawn);
+    audit::append(&mut tx, &rec).await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    tracing::info!(list = %list_id, cases = withdrawn, retrait_files = files.len(), "list withdrawn");
+    Ok(WithdrawReceipt {
+        list_id: list_id.to_owned(),
+        withdrawn_cases: withdrawn,
     })
 }

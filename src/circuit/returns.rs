@@ -113,6 +113,8 @@ async fn read(
                 max_rows: limits.max_rows,
                 max_cell_chars: limits.max_cell_chars,
                 max_xlsx_uncompressed_bytes: limits.max_xlsx_uncompressed_bytes,
+                max_xlsx_cells: limits.max_xlsx_cells,
+                max_xlsx_text_bytes: limits.max_body_bytes,
             },
         )
     })

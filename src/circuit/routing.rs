@@ -162,6 +162,17 @@ impl Route {
         Ok(())
     }
 
+    /// Adds a row of bare cells, disclosing no new token (a `retrait`
+    /// file names tokens the partner already holds).
+    pub fn add_cells(&mut self, cells: &[&str]) -> Result<(), CircuitError> {
+        self.writer
+            .as_mut()
+            .expect("rows are added before the file is finished")
+            .write_row(cells.iter().copied())?;
+        self.rows += 1;
+        Ok(())
+    }
+
     /// Rows added.
     pub fn rows(&self) -> usize {
         self.rows

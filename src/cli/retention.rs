@@ -18,8 +18,8 @@ pub async fn run(args: RetentionArgs) -> anyhow::Result<()> {
     let app = passerelle::app::App::open(config).await?;
     let r = passerelle::retention::run(&app, passerelle::util::now_ms()).await?;
     println!(
-        "removed: {} case(s), {} outbox file(s), {} return record(s), {} audit entr(y/ies) (their leaf hashes kept)",
-        r.cases, r.outbox_files, r.returns, r.audit_entries
+        "removed: {} case(s) (of which {} left undecided), {} outbox file(s), {} return record(s), {} audit entr(y/ies) (their leaf hashes kept)",
+        r.cases, r.undecided_cases, r.outbox_files, r.returns, r.audit_entries
     );
     app.store.close().await;
     Ok(())

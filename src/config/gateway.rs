@@ -190,6 +190,9 @@ pub struct Limits {
     pub max_cell_chars: usize,
     /// Most bytes an XLSX file may decompress to.
     pub max_xlsx_uncompressed_bytes: u64,
+    /// Most non-blank cells (and shared strings) an XLSX file may hold:
+    /// what bounds the memory reading one takes.
+    pub max_xlsx_cells: usize,
     /// Requests a partner may make per minute, sustained.
     pub requests_per_minute: u32,
     /// Requests a partner may make in a burst.
@@ -208,6 +211,7 @@ impl Default for Limits {
             max_rows: 200_000,
             max_cell_chars: 2_000,
             max_xlsx_uncompressed_bytes: 256 * 1024 * 1024,
+            max_xlsx_cells: 3_000_000,
             requests_per_minute: 600,
             burst: 60,
             refused_log_interval_secs: 60,

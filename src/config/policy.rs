@@ -165,6 +165,9 @@ pub struct Retention {
     /// Audit entries, in days (their leaf hashes stay, so the log remains
     /// verifiable).
     pub audit_days: u32,
+    /// Cases never decided, in months after they arrived: a case the
+    /// concertation never took up is not kept for ever.
+    pub undecided_cases_months: u32,
 }
 
 impl Default for Retention {
@@ -175,6 +178,7 @@ impl Default for Retention {
             outbox_max_days: 90,
             returns_days: 365,
             audit_days: 365,
+            undecided_cases_months: 24,
         }
     }
 }

@@ -26,6 +26,15 @@ pub enum SecretError {
         /// What is wrong (never the secret itself).
         problem: String,
     },
+    /// A symbolic link in the data folder (or the folder itself one).
+    #[error(
+        "{path} is a symbolic link: the data folder and everything in it must be real \
+         files and folders, never followed links (remove it; give the data folder's real path)"
+    )]
+    Symlink {
+        /// The link.
+        path: String,
+    },
     /// The file is readable by others.
     #[error("{path}: mode {mode:o} lets other users read a secret; fix: chmod 600 {path}")]
     TooOpen {
@@ -43,6 +52,133 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SecretError + '_ {
     }
 }
 
+/// Prepares the data folder at start: it is the gateway's alone. Returns
+/// its real path, which the gateway uses from then on.
+///
+/// - The folder is created if absent; its path is resolved once, here
+///   (systemd's `StateDirectory=` with `DynamicUser=` makes
+///   `/var/lib/passerelle` a link to `/var/lib/private/passerelle`).
+/// - Any symbolic link inside it (at any depth) is refused, naming it: a
+///   link planted there would send temporary files elsewhere or have an
+///   outside file overwritten. Files are never opened through a link.
+/// - The folder and its sub-folders get mode 0700, every file 0600,
+///   whatever the umask and whatever they had (a file loosened by hand is
+///   tightened); its `tmp/` folder (uploads being read) is created 0700.
+pub fn prepare_data_folder(data: &Path) -> Result<std::path::PathBuf, SecretError> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !data.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data)
+            .map_err(io(data))?;
+    }
+    let data = &std::fs::canonicalize(data).map_err(io(data))?;
+    let mut budget = MAX_DATA_ENTRIES;
+    tighten(data, 0, &mut budget)?;
+    let tmp = data.join("tmp");
+    if !tmp.exists() {
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&tmp)
+            .map_err(io(&tmp))?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o700)).map_err(io(&tmp))?;
+    }
+    Ok(data.clone())
+}
+
+/// How many entries [`prepare_data_folder`] looks at, and how deep.
+const MAX_DATA_ENTRIES: usize = 100_000;
+const MAX_DATA_DEPTH: usize = 8;
+
+/// Refuses symbolic links under `dir`, sets folders 0700 and files 0600.
+fn tighten(dir: &Path, depth: usize, budget: &mut usize) -> Result<(), SecretError> {
+    let meta = std::fs::symlink_metadata(dir).map_err(io(dir))?;
+    if meta.file_type().is_symlink() {
+        return Err(SecretError::Symlink {
+            path: dir.display().to_string(),
+        });
+    }
+    if !meta.is_dir() {
+        return Err(SecretError::Malformed {
+            path: dir.display().to_string(),
+            problem: "the data folder must be a folder".into(),
+        });
+    }
+    if meta.permissions().mode() & 0o777 != 0o700 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
+    }
+    if depth >= MAX_DATA_DEPTH {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        let path = entry.path();
+        *budget = budget.saturating_sub(1);
+        if *budget == 0 {
+            return Ok(());
+        }
+        let kind = entry.file_type().map_err(io(&path))?;
+        if kind.is_symlink() {
+            return Err(SecretError::Symlink {
+                path: path.display().to_string(),
+            });
+        } else if kind.is_dir() {
+            tighten(&path, depth + 1, budget)?;
+        } else if kind.is_file() {
+            let mode = entry.metadata().map_err(io(&path))?.permissions().mode() & 0o777;
+            if mode != 0o600 {
+                // Opened without following links: the entry was a file
+                // a moment ago and must still be one.
+                let f = std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(&path)
+                    .map_err(io(&path))?;
+                f.set_permissions(std::fs::Permissions::from_mode(0o600))
+                    .map_err(io(&path))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Creates an empty file with mode 0600 if absent (never through a
+/// symbolic link); leaves an existing file as it is.
+pub fn create_private(path: &Path) -> Result<(), SecretError> {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(f) => f
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(io(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io(path)(e)),
+    }
+}
+
+/// Writes (creates or replaces the content of) a file with mode 0600,
+/// never through a symbolic link.
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), SecretError> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(io(path))?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(io(path))?;
+    f.write_all(contents).map_err(io(path))?;
+    f.sync_all().map_err(io(path))?;
+    Ok(())
+}
+
 /// Writes a new secret file with mode 0600 from the start; fails if it exists.
 pub fn write_new(path: &Path, contents: &[u8]) -> Result<(), SecretError> {
     if let Some(dir) = path.parent() {
@@ -52,7 +188,11 @@ pub fn write_new(path: &Path, contents: &[u8]) -> Result<(), SecretError> {
         .write(true)
         .create_new(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
+        .map_err(io(path))?;
+    // The mode whatever the umask.
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
         .map_err(io(path))?;
     f.write_all(contents).map_err(io(path))?;
     f.sync_all().map_err(io(path))?;

@@ -15,10 +15,14 @@ pub enum FileKind {
     Concertation,
     /// To the designated referent, its cases.
     Dossier,
+    /// To a partner that already received cases of a list since
+    /// withdrawn: the tokens to delete. Not a policy view.
+    Retrait,
 }
 
 impl FileKind {
-    /// Every kind, in the circuit's order.
+    /// Every kind a policy view produces, in the circuit's order
+    /// ([`FileKind::Retrait`] is the gateway's own, not a view).
     pub const ALL: [FileKind; 3] = [
         FileKind::Enrichment,
         FileKind::Concertation,
@@ -31,6 +35,7 @@ impl FileKind {
             FileKind::Enrichment => "enrichment",
             FileKind::Concertation => "concertation",
             FileKind::Dossier => "dossier",
+            FileKind::Retrait => "retrait",
         }
     }
 

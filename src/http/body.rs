@@ -43,6 +43,7 @@ pub(super) async fn spool_body(st: &HttpState, body: Body) -> Result<Spool, ApiE
         .await
         .map_err(|e| match e {
             SpoolError::TooLarge { .. } | SpoolError::Cut => too_large(limit),
+            other if crate::store::unavailable_cause(&other) => ApiError::unavailable(&other),
             other => ApiError::internal(&other),
         })
 }

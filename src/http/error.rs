@@ -31,9 +31,15 @@ pub struct ApiError {
     pub message: String,
     /// Details.
     pub details: Vec<Detail>,
-    /// Seconds to wait, for 429.
+    /// Seconds to wait, for 429 and 503.
     pub retry_after: Option<u64>,
+    /// When `details` lists only the first errors: how many there are in
+    /// all.
+    pub details_total: Option<usize>,
 }
+
+/// The `Retry-After` of a 503 `unavailable`, in seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 10;
 
 /// The error code of a response, for the audit layer.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +54,7 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             retry_after: None,
+            details_total: None,
         }
     }
 
@@ -76,6 +83,20 @@ impl ApiError {
         )
     }
 
+    /// 503 `unavailable` with `Retry-After`, after logging the cause: the
+    /// disk is full or the database cannot be reached; nothing was stored.
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::warn!(error = %cause, "storage unavailable");
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the gateway's storage is unavailable for now (disk full or database unreachable); \
+             nothing was stored; retry after the delay in Retry-After",
+        );
+        e.retry_after = Some(UNAVAILABLE_RETRY_AFTER_SECS);
+        e
+    }
+
     /// 500, after logging the cause.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "internal error");
@@ -98,6 +119,12 @@ struct Inner<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "<[Detail]>::is_empty")]
     details: &'a [Detail],
+    /// Present (true) when `details` lists only the first errors.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    details_truncated: bool,
+    /// Every error counted, when `details` is truncated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details_total: Option<usize>,
 }
 
 impl IntoResponse for ApiError {
@@ -109,6 +136,8 @@ impl IntoResponse for ApiError {
                     code: self.code,
                     message: &self.message,
                     details: &self.details,
+                    details_truncated: self.details_total.is_some(),
+                    details_total: self.details_total,
                 },
             }),
         )
@@ -143,19 +172,25 @@ impl From<crate::ingest::FileError> for ApiError {
         use crate::ingest::{FileError as F, TableError};
         match e {
             F::InvalidRows(rows) => {
-                let n = rows
-                    .iter()
-                    .map(|r| r.line)
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .len();
+                let n = rows.rows();
+                let listed = if rows.truncated() {
+                    format!(
+                        " ({} errors; the first {} are listed)",
+                        rows.total(),
+                        rows.len()
+                    )
+                } else {
+                    String::new()
+                };
                 let mut err = ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_rows",
                     format!(
-                        "{n} row{} invalid; nothing was stored",
+                        "{n} row{} invalid{listed}; nothing was stored",
                         if n == 1 { " is" } else { "s are" }
                     ),
                 );
+                err.details_total = rows.truncated().then(|| rows.total());
                 err.details = rows
                     .into_iter()
                     .map(|r| Detail {
@@ -186,18 +221,37 @@ impl From<crate::ingest::FileError> for ApiError {
                 err
             }
             F::Table(t @ TableError::Storage(_)) => ApiError::internal(&t),
-            F::Table(t @ (TableError::TooManyRows { .. } | TableError::XlsxTooLarge { .. })) => {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
-                    format!("{t}; nothing was stored"),
-                )
-            }
-            F::Table(t) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unreadable_file",
+            F::Table(
+                t @ (TableError::TooManyRows { .. }
+                | TableError::XlsxTooLarge { .. }
+                | TableError::XlsxTooManyCells { .. }
+                | TableError::XlsxTooMuchText { .. }),
+            ) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
                 format!("{t}; nothing was stored"),
             ),
+            F::Table(t) => {
+                let line = match &t {
+                    TableError::MixedEncoding { line, .. } | TableError::Csv { line, .. } => {
+                        Some(*line)
+                    }
+                    _ => None,
+                };
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unreadable_file",
+                    format!("{t}; nothing was stored"),
+                );
+                if let Some(line) = line {
+                    err.details = vec![Detail {
+                        line: Some(line),
+                        column: None,
+                        message: t.to_string(),
+                    }];
+                }
+                err
+            }
             F::NotEncrypted => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -228,6 +282,7 @@ impl From<crate::circuit::CircuitError> for ApiError {
             C::BadRequest(m) => ApiError::bad_request(m),
             C::Forbidden(roles) => ApiError::forbidden_role(&roles),
             C::NotFound => ApiError::not_found(),
+            other if crate::store::unavailable_cause(&other) => ApiError::unavailable(&other),
             other => ApiError::internal(&other),
         }
     }

@@ -244,7 +244,7 @@ pub async fn guard(State(st): State<Arc<HttpState>>, mut req: Request, next: Nex
         }
         match write(&st, &rec).await {
             Ok(()) => resp,
-            Err(e) => ApiError::internal(&e).into_response(),
+            Err(e) => ApiError::from(e).into_response(),
         }
     };
     finish(resp, &request_id, &rec, &route)

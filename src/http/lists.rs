@@ -1,5 +1,5 @@
 //! Lists: `POST /v1/lists` (upload), `GET /v1/lists`,
-//! `POST /v1/lists/{list_id}/route`.
+//! `DELETE /v1/lists/{list_id}` (withdrawal), `POST /v1/lists/{list_id}/route`.
 
 use super::HttpState;
 use super::body::{AGE, CSV, XLSX, media_type, open_file_body, query, spool_body};
@@ -13,13 +13,14 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{delete, post};
 use axum::{Json, Router};
 use std::sync::Arc;
 
 pub(super) fn router() -> Router<Arc<HttpState>> {
     Router::new()
         .route("/v1/lists", post(upload).get(index))
+        .route("/v1/lists/{list_id}", delete(withdraw))
         .route("/v1/lists/{list_id}/route", post(route_list))
 }
 
@@ -75,5 +76,15 @@ pub(super) async fn route_list(
 ) -> Result<Response, ApiError> {
     Ok(audited(
         Json(lists::route_list(&st.app, &caller.0, &id).await?).into_response(),
+    ))
+}
+
+pub(super) async fn withdraw(
+    State(st): State<Arc<HttpState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(audited(
+        Json(lists::withdraw_list(&st.app, &caller.0, &id).await?).into_response(),
     ))
 }

@@ -26,7 +26,10 @@ pub struct Utf8Spool {
 /// Decodes a spool to UTF-8 text without holding the text, the encoding
 /// detected from the bytes only: a UTF-8 BOM is stripped, valid UTF-8 is
 /// used as is, a UTF-16 BOM selects UTF-16, anything else is Windows-1252
-/// (French Excel's "CSV" export).
+/// (French Excel's "CSV" export) — unless the content holds valid
+/// multi-byte UTF-8 sequences: then it is UTF-8 broken somewhere, refused
+/// as [`TableError::MixedEncoding`] naming the line and the first bad byte
+/// (never reread as Windows-1252, which would garble every accent).
 ///
 /// Valid UTF-8 (with or without BOM) is the input itself, from after the
 /// BOM. UTF-16 (BOM) and Windows-1252 are transcoded once into a new spool:
@@ -54,6 +57,13 @@ pub fn decode_spool(input: &Spool) -> Result<Utf8Spool, TableError> {
         return Err(TableError::Binary);
     }
     if !scan.utf8 {
+        if scan.multibyte
+            && let Some((line, byte)) = scan.first_invalid
+        {
+            // UTF-8 in part, broken elsewhere: guessing another encoding
+            // would garble every accent of the valid part.
+            return Err(TableError::MixedEncoding { line, byte });
+        }
         return transcode(input, start, encoding_rs::WINDOWS_1252);
     }
     if scan.blank {
@@ -78,18 +88,29 @@ struct Scan {
     utf8: bool,
     /// Valid UTF-8 made of whitespace only (or nothing).
     blank: bool,
+    /// Valid multi-byte UTF-8 sequences were seen (the file is UTF-8 at
+    /// least in part).
+    multibyte: bool,
+    /// The first byte that is not UTF-8: `(line, byte)`, lines from 1.
+    first_invalid: Option<(u64, u8)>,
 }
 
 /// Validates UTF-8 incrementally, `chunk` bytes at a time; a sequence cut
-/// by a chunk's end is carried over to the next chunk.
+/// by a chunk's end is carried over to the next chunk. The whole content is
+/// scanned (up to a NUL): after an invalid byte the scan goes on, so that
+/// valid multi-byte sequences anywhere in the file are seen.
 fn scan_utf8(mut r: impl Read, chunk: usize) -> std::io::Result<Scan> {
     let mut buf = vec![0u8; chunk + 4];
     // Bytes of an incomplete sequence at the start of `buf`.
     let mut carry = 0usize;
+    // Line breaks before the start of `buf`.
+    let mut lines = 0u64;
     let mut scan = Scan {
         nul: false,
         utf8: true,
         blank: true,
+        multibyte: false,
+        first_invalid: None,
     };
     loop {
         let n = match r.read(&mut buf[carry..carry + chunk]) {
@@ -104,41 +125,59 @@ fn scan_utf8(mut r: impl Read, chunk: usize) -> std::io::Result<Scan> {
             scan.nul = true;
             return Ok(scan);
         }
-        if !scan.utf8 {
-            continue;
-        }
         let data = &buf[..carry + n];
-        let (valid, rest) = match std::str::from_utf8(data) {
-            Ok(s) => (s, 0),
-            // Incomplete sequence at the end: wait for the next chunk.
-            Err(e) if e.error_len().is_none() => {
-                let (v, _) = data.split_at(e.valid_up_to());
-                // `v` was just validated.
-                (
-                    std::str::from_utf8(v).unwrap_or_default(),
-                    data.len() - v.len(),
-                )
+        let mut pos = 0usize;
+        let rest = loop {
+            let (valid, next) = match std::str::from_utf8(&data[pos..]) {
+                Ok(s) => (s, None),
+                Err(e) => {
+                    // `valid_up_to` bytes were just validated.
+                    let v =
+                        std::str::from_utf8(&data[pos..pos + e.valid_up_to()]).unwrap_or_default();
+                    (v, Some(e))
+                }
+            };
+            if !scan.multibyte {
+                scan.multibyte = !valid.is_ascii();
             }
-            Err(_) => {
-                scan.utf8 = false;
-                scan.blank = false;
-                carry = 0;
-                continue;
+            if scan.blank {
+                scan.blank = valid.chars().all(char::is_whitespace);
+            }
+            pos += valid.len();
+            match next {
+                None => break 0,
+                // Incomplete sequence at the end: wait for the next chunk.
+                Some(e) if e.error_len().is_none() => break data.len() - pos,
+                Some(e) => {
+                    let bad = data[pos];
+                    if scan.first_invalid.is_none() {
+                        let line = lines + count_lines(&data[..pos]) + 1;
+                        scan.first_invalid = Some((line, bad));
+                    }
+                    scan.utf8 = false;
+                    scan.blank = false;
+                    pos += e.error_len().unwrap_or(1);
+                }
             }
         };
-        if scan.blank {
-            scan.blank = valid.chars().all(char::is_whitespace);
-        }
         let from = data.len() - rest;
+        lines += count_lines(&data[..from]);
         buf.copy_within(from..from + rest, 0);
         carry = rest;
     }
-    if scan.utf8 && carry > 0 {
+    if carry > 0 {
         // Cut at the very end: not UTF-8.
+        if scan.first_invalid.is_none() {
+            scan.first_invalid = Some((lines + 1, buf[0]));
+        }
         scan.utf8 = false;
         scan.blank = false;
     }
     Ok(scan)
+}
+
+fn count_lines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Transcodes `input` from byte `start` into a new UTF-8 spool (same place:
@@ -311,7 +350,9 @@ mod tests {
                 Scan {
                     nul: false,
                     utf8: true,
-                    blank: false
+                    blank: false,
+                    multibyte: true,
+                    first_invalid: None,
                 },
                 "chunk {chunk}"
             );
@@ -354,6 +395,56 @@ mod tests {
         assert_ne!(u.spool.sha256_hex(), file.sha256_hex());
         assert_eq!(text_of(&u), decode_text(&bytes).unwrap());
         assert!(text_of(&u).contains("Cœur;2011,04€"));
+    }
+
+    #[test]
+    fn utf8_with_one_bad_byte_is_refused_naming_line_and_byte() {
+        // Valid UTF-8 accents, then one Windows-1252 byte on line 3.
+        let mut bytes = "nom;prenom\nZoé;Ana\nZo".as_bytes().to_vec();
+        bytes.extend_from_slice(b"\xE9;Bob\nL\xC3\xA9a;Eve\n");
+        for chunk in [1, 2, 3, 5, 64] {
+            let scan = scan_utf8(&bytes[..], chunk).unwrap();
+            assert!(scan.multibyte && !scan.utf8, "chunk {chunk}");
+            assert_eq!(scan.first_invalid, Some((3, 0xE9)), "chunk {chunk}");
+        }
+        let err = both_ways(&bytes).unwrap_err();
+        assert_eq!(
+            err,
+            TableError::MixedEncoding {
+                line: 3,
+                byte: 0xE9
+            }
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("ligne 3, octet 0xE9"), "{msg}");
+        // The bad byte first, the UTF-8 accents later: refused all the same.
+        let late = b"nom\nZo\xE9\nx\ny\nL\xC3\xA9a\n";
+        assert_eq!(
+            both_ways(late),
+            Err(TableError::MixedEncoding {
+                line: 2,
+                byte: 0xE9
+            })
+        );
+        // A UTF-8 sequence cut at the very end of an otherwise UTF-8 file.
+        assert_eq!(
+            both_ways("é\né".as_bytes().split_last().unwrap().1),
+            Err(TableError::MixedEncoding {
+                line: 2,
+                byte: 0xC3
+            })
+        );
+        // Genuine Windows-1252 (no multi-byte UTF-8 anywhere) is still read.
+        assert_eq!(
+            both_ways(b"nom\nZo\xE9\nC\x9Cur\n").unwrap(),
+            "nom\nZoé\nCœur\n"
+        );
+        let sample = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/samples/liste-2026-10-windows-1252.csv"
+        ))
+        .unwrap();
+        assert!(both_ways(&sample).unwrap().contains('é'));
     }
 
     #[test]

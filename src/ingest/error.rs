@@ -2,7 +2,7 @@
 //! what the list and return routes answer when they refuse a file.
 
 use super::envelope::OpenError;
-use super::types::{RowError, TableError};
+use super::types::{RowErrors, TableError};
 
 /// Why a file (a monthly list, a return) is refused.
 ///
@@ -33,17 +33,16 @@ pub enum FileError {
     /// Required columns are absent (canonical names, contract order).
     #[error("missing required columns: {}", .0.join(", "))]
     MissingColumns(Vec<String>),
-    /// Some rows are invalid (all of them, sorted by line).
+    /// Some rows are invalid: every one counted, the first ones kept
+    /// (sorted by line), see [`RowErrors`].
     #[error("{}", invalid_rows_message(.0))]
-    InvalidRows(Vec<RowError>),
+    InvalidRows(RowErrors),
 }
 
-fn invalid_rows_message(errors: &[RowError]) -> String {
-    let mut lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
-    lines.dedup();
+fn invalid_rows_message(errors: &RowErrors) -> String {
     match errors.first() {
         None => "the file has invalid rows".to_owned(),
-        Some(first) if lines.len() == 1 => format!("1 invalid row ({first})"),
-        Some(first) => format!("{} invalid rows (first: {first})", lines.len()),
+        Some(first) if errors.rows() == 1 => format!("1 invalid row ({first})"),
+        Some(first) => format!("{} invalid rows (first: {first})", errors.rows()),
     }
 }

@@ -9,7 +9,7 @@ use super::check::{RowCheck, canonical, require_columns};
 use super::error::FileError;
 use super::spool::Spool;
 use super::table::{Format, Row, Rows, Table, read_table};
-use super::types::{Cell, Limits, RowError};
+use super::types::{Cell, Limits, RowError, RowErrors};
 use crate::domain::{BailleurType, Euros, Phone, PostalCode, excel_serial_to_date, parse_date};
 
 /// Required columns, canonical names, in the contract's order.
@@ -128,7 +128,7 @@ pub struct Checked<'a> {
     /// First line of each `ref_cdp`, by a 128-bit digest of it (16 bytes
     /// a row instead of the text; a collision would need 2^64 rows).
     seen: HashMap<[u8; 16], u64>,
-    errors: Vec<RowError>,
+    errors: RowErrors,
     count: usize,
 }
 
@@ -153,7 +153,7 @@ impl Checked<'_> {
         if self.errors.is_empty() {
             Ok(self.count)
         } else {
-            self.errors.sort_by_key(|e| e.line);
+            self.errors.sort();
             Err(FileError::InvalidRows(self.errors))
         }
     }
@@ -193,8 +193,8 @@ impl Iterator for Checked<'_> {
             match (parsed, duplicate) {
                 (Ok(typed), None) => return Some(typed),
                 (Ok(_), Some(dup)) => self.errors.push(dup),
-                (Err(mut errs), dup) => {
-                    self.errors.append(&mut errs);
+                (Err(errs), dup) => {
+                    self.errors.extend(errs);
                     self.errors.extend(dup);
                 }
             }
@@ -374,7 +374,7 @@ impl ListFile {
             file: self,
             rows: self.table.rows(),
             seen: HashMap::new(),
-            errors: Vec::new(),
+            errors: RowErrors::new(),
             count: 0,
         }
     }
@@ -668,7 +668,7 @@ mod tests {
         let list = read_list(text.as_bytes(), &Limits::default()).unwrap();
         match list.validate() {
             Ok(_) => Vec::new(),
-            Err(FileError::InvalidRows(e)) => e,
+            Err(FileError::InvalidRows(e)) => e.into_iter().collect(),
             Err(e) => panic!("{e}"),
         }
     }

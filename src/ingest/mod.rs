@@ -40,4 +40,4 @@ pub use list::{CdpRow, Checked, ListFile, read_list};
 pub use returns::{ReturnFile, open_return, read_return};
 pub use spool::{Spool, SpoolError, SpoolReader, SpoolWriter};
 pub use table::{Row, Rows, Table, read_table};
-pub use types::{Cell, Limits, RowError, TableError};
+pub use types::{Cell, Limits, MAX_ERROR_DETAILS, RowError, RowErrors, TableError};

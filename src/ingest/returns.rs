@@ -13,7 +13,7 @@ use super::check::{RowCheck, canonical, require_columns};
 use super::error::FileError;
 use super::spool::Spool;
 use super::table::{Row, Table, read_table};
-use super::types::{Cell, Limits, RowError};
+use super::types::{Cell, Limits, RowError, RowErrors};
 use crate::domain::followup::{ClosingMotif, FollowupEvent};
 use crate::domain::parse_date;
 
@@ -196,17 +196,17 @@ pub fn read_return(
 ) -> Result<ReturnRows, FileError> {
     let file = open_return(input, kind, limits)?;
     let mut out = Vec::with_capacity(file.row_count());
-    let mut errors = Vec::new();
+    let mut errors = RowErrors::new();
     for row in file.rows() {
         match row {
             Ok(r) => out.push(r),
-            Err(mut e) => errors.append(&mut e),
+            Err(e) => errors.extend(e),
         }
     }
     if errors.is_empty() {
         Ok(out)
     } else {
-        errors.sort_by_key(|e| e.line);
+        errors.sort();
         Err(FileError::InvalidRows(errors))
     }
 }
@@ -517,11 +517,14 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err,
-            FileError::InvalidRows(vec![RowError {
-                line: 2,
-                column: Some("organisme".into()),
-                message: "organisme is longer than 5 characters".into(),
-            }])
+            FileError::InvalidRows(
+                vec![RowError {
+                    line: 2,
+                    column: Some("organisme".into()),
+                    message: "organisme is longer than 5 characters".into(),
+                }]
+                .into()
+            )
         );
     }
 

@@ -38,6 +38,7 @@ pub fn check_archive(input: &Spool, limits: &Limits) -> Result<(), TableError> {
     }
     let limit = limits.max_xlsx_uncompressed_bytes;
     let mut total: u64 = 0;
+    let mut strings = SiCounter::default();
     for i in 0..zip.len() {
         let entry = zip
             .by_index(i)
@@ -53,7 +54,8 @@ pub fn check_archive(input: &Spool, limits: &Limits) -> Result<(), TableError> {
                 .take(64 * 1024)
                 .read_to_end(&mut head)
                 .map_err(|e| TableError::Xlsx(format!("corrupt part in the workbook ({e})")))?;
-            let rest = std::io::copy(&mut bounded, &mut std::io::sink())
+            strings.feed(&head);
+            let rest = std::io::copy(&mut bounded, &mut strings)
                 .map_err(|e| TableError::Xlsx(format!("corrupt part in the workbook ({e})")))?;
             let size = head.len() as u64 + rest;
             // calamine reserves `uniqueCount` strings up front: refuse a
@@ -67,15 +69,59 @@ pub fn check_archive(input: &Spool, limits: &Limits) -> Result<(), TableError> {
             }
             size
         } else {
-            std::io::copy(&mut bounded, &mut std::io::sink())
+            std::io::copy(&mut bounded, &mut strings)
                 .map_err(|e| TableError::Xlsx(format!("corrupt part in the workbook ({e})")))?
         };
+        // calamine holds every shared string: they count (`<si>`
+        // elements, in whatever part they are) against the cells' bound.
+        if strings.count > limits.max_xlsx_cells as u64 {
+            return Err(TableError::XlsxTooManyCells {
+                max: limits.max_xlsx_cells,
+            });
+        }
         total += read;
         if total > limit {
             return Err(TableError::XlsxTooLarge { limit });
         }
     }
     Ok(())
+}
+
+/// Counts `<si>` / `<si …>` elements in a stream (a tag cut between two
+/// writes is carried over).
+#[derive(Debug, Default)]
+struct SiCounter {
+    count: u64,
+    /// The last bytes of the previous write (at most 3).
+    tail: Vec<u8>,
+}
+
+impl SiCounter {
+    fn feed(&mut self, data: &[u8]) {
+        let mut buf = std::mem::take(&mut self.tail);
+        buf.extend_from_slice(data);
+        // A tag needs 4 bytes: the 3 carried bytes alone never hold one,
+        // so none is counted twice.
+        self.count += count_si(&buf);
+        let keep = buf.len().min(3);
+        self.tail = buf[buf.len() - keep..].to_vec();
+    }
+}
+
+fn count_si(b: &[u8]) -> u64 {
+    b.windows(4)
+        .filter(|w| &w[..3] == b"<si" && matches!(w[3], b'>' | b' ' | b'\t' | b'\r' | b'\n'))
+        .count() as u64
+}
+
+impl std::io::Write for SiCounter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.feed(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The `uniqueCount="N"` attribute of the `<sst>` element, if present.
@@ -152,6 +198,8 @@ pub(crate) fn read_sheet(input: &Spool, limits: &Limits) -> Result<Sheet, TableE
         .worksheet_cells_reader(&first)
         .map_err(|e| TableError::Xlsx(format!("unreadable first sheet ({e})")))?;
     let mut sheet = Sheet::default();
+    let mut held = 0usize;
+    let mut text = 0usize;
     while let Some(cell) = reader
         .next_cell()
         .map_err(|e| TableError::Xlsx(format!("unreadable first sheet ({e})")))?
@@ -160,9 +208,27 @@ pub(crate) fn read_sheet(input: &Spool, limits: &Limits) -> Result<Sheet, TableE
         if col >= MAX_COLUMNS {
             continue;
         }
-        let c = to_cell(cell.get_value());
+        let mut c = to_cell(cell.get_value());
         if c.text.trim().is_empty() {
             continue;
+        }
+        held += 1;
+        if held > limits.max_xlsx_cells {
+            return Err(TableError::XlsxTooManyCells {
+                max: limits.max_xlsx_cells,
+            });
+        }
+        // One character more than a cell may hold is enough to refuse it
+        // (the row's error); a long shared string repeated in every cell
+        // is not copied whole each time.
+        if let Some((cut, _)) = c.text.char_indices().nth(limits.max_cell_chars + 1) {
+            c.text.truncate(cut);
+        }
+        text += c.text.len();
+        if text > limits.max_xlsx_text_bytes {
+            return Err(TableError::XlsxTooMuchText {
+                max: limits.max_xlsx_text_bytes,
+            });
         }
         let is_new = !sheet.rows.contains_key(&row);
         sheet.rows.entry(row).or_default().push((col, c));
@@ -240,6 +306,18 @@ mod tests {
             Err(TableError::Xlsx(m)) if m.contains("shared strings")
         ));
         assert_eq!(unique_count(b"<sst uniqueCount=\"12\">"), Some(12));
+    }
+
+    #[test]
+    fn shared_strings_are_counted_across_writes() {
+        let text = b"<sst><si><t>a</t></si><si>\n<t>b</t></si><si xml:space=\"p\"/><sig/></sst>";
+        for chunk in 1..=7 {
+            let mut c = SiCounter::default();
+            for piece in text.chunks(chunk) {
+                c.feed(piece);
+            }
+            assert_eq!(c.count, 3, "chunk {chunk}");
+        }
     }
 
     #[test]

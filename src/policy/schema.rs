@@ -5,7 +5,8 @@
 //! The incoming formats (`list` and the three returns) are the committed
 //! files of `docs/schemas/`, served as they are. The outgoing ones
 //! (`outbox-enrichment`, `outbox-concertation`, `outbox-dossier`) are built
-//! from the running configuration's policy, so that a partner reads the
+//! from the running configuration's policy (`outbox-retrait`, the gateway's
+//! own, is committed), so that a partner reads the
 //! columns its gateway really writes, each described by the purpose the
 //! policy gives it. `tests/api/schemas.rs` checks both against the readers
 //! and writers.
@@ -24,6 +25,10 @@ pub const INCOMING: [(&str, &str); 4] = [
     ("referent", include_str!("../../docs/schemas/referent.json")),
     ("followup", include_str!("../../docs/schemas/followup.json")),
 ];
+
+/// The `retrait` file (a withdrawn list's tokens), not a policy view: its
+/// committed schema.
+pub const RETRAIT: &str = include_str!("../../docs/schemas/outbox-retrait.json");
 
 /// Outgoing kinds are named `outbox-<view>`: CAF's `enrichment` file and
 /// CAF's `enrichment` return are two different formats.
@@ -359,6 +364,11 @@ pub fn all(policy: &Policy) -> Vec<(String, &'static str, Value)> {
             ));
         }
     }
+    out.push((
+        format!("{OUTBOX_PREFIX}{}", FileKind::Retrait),
+        "outgoing",
+        serde_json::from_str(RETRAIT).expect("docs/schemas holds JSON (checked by tests)"),
+    ));
     out
 }
 
@@ -369,6 +379,9 @@ pub fn one(policy: &Policy, kind: &str) -> Option<Schema> {
         return Some(Schema::Committed(text));
     }
     let name = kind.strip_prefix(OUTBOX_PREFIX)?;
+    if name == FileKind::Retrait.as_str() {
+        return Some(Schema::Committed(RETRAIT));
+    }
     let view = policy.view(name)?;
     Some(Schema::Built(outbox_schema(name, view)))
 }

@@ -350,3 +350,69 @@ pub async fn delete(conn: &mut AnyConnection, case_id: &CaseId) -> Result<(), St
     }
     Ok(())
 }
+
+/// Whether any case of the list has been decided (a decision recorded).
+pub async fn any_decided_in_list(
+    conn: &mut AnyConnection,
+    list_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM decisions d JOIN cases c ON c.case_id = d.case_id WHERE c.list_id = $1 LIMIT 1",
+    )
+    .bind(list_id.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?
+    .is_some())
+}
+
+/// Deletes every case of a list with everything that hangs on it (as
+/// [`delete`] does for one); returns how many cases.
+pub async fn delete_of_list(conn: &mut AnyConnection, list_id: &str) -> Result<u64, StoreError> {
+    for table in [
+        "case_tokens",
+        "enrichments",
+        "member_answers",
+        "agenda",
+        "decisions",
+        "events",
+    ] {
+        let sql = format!(
+            "DELETE FROM {table} WHERE case_id IN (SELECT case_id FROM cases WHERE list_id = $1)"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(list_id.to_owned())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(sqlx::query("DELETE FROM cases WHERE list_id = $1")
+        .bind(list_id.to_owned())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
+}
+
+/// Cases never decided (no decision, not over) that arrived before
+/// `cut_ms`.
+pub async fn undecided_before(
+    conn: &mut AnyConnection,
+    cut_ms: i64,
+) -> Result<Vec<CaseId>, StoreError> {
+    let over: Vec<String> = CaseState::ALL
+        .into_iter()
+        .filter(|s| s.is_over())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    let sql = format!(
+        "SELECT c.case_id FROM cases c WHERE c.created_at < $1 AND c.state NOT IN ({}) \
+         AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.case_id) \
+         ORDER BY c.case_id",
+        over.join(", ")
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(cut_ms)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok(CaseId::from_stored(r.try_get(0)?)))
+        .collect()
+}

@@ -89,3 +89,36 @@ pub async fn exists(conn: &mut AnyConnection, list_id: &str) -> Result<bool, Sto
         .await?
         .is_some())
 }
+
+/// A list's metadata.
+pub async fn get(conn: &mut AnyConnection, list_id: &str) -> Result<Option<ListMeta>, StoreError> {
+    let sql = format!("SELECT {META_COLS} FROM lists WHERE list_id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(list_id.to_owned())
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(meta)
+        .transpose()
+        .map_err(StoreError::from)
+}
+
+/// The list's creation time (epoch ms).
+pub async fn created_at(conn: &mut AnyConnection, list_id: &str) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query("SELECT created_at FROM lists WHERE list_id = $1")
+            .bind(list_id.to_owned())
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?,
+    )
+}
+
+/// Deletes a list's metadata (its cases first: [`super::cases::delete_of_list`]).
+pub async fn delete(conn: &mut AnyConnection, list_id: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM lists WHERE list_id = $1")
+        .bind(list_id.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

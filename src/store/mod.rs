@@ -81,6 +81,109 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// Whether the storage is unavailable for now rather than wrong: the
+    /// disk is full, or the database cannot be reached. The API answers
+    /// 503 with `Retry-After`; service returns by itself once space or
+    /// the database is back.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(e) => unavailable(e),
+            StoreError::Io(e) => io_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+/// Whether a database error means "unavailable for now" (see
+/// [`StoreError::is_unavailable`]): SQLite's `SQLITE_FULL` or `SQLITE_IOERR`;
+/// PostgreSQL's insufficient resources (class 53: disk full, out of
+/// memory, too many connections), connection exceptions (class 08) and
+/// shutdowns (57P01–57P03); a connection that cannot be made or is lost;
+/// no connection free within the pool's acquire timeout.
+pub fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => {
+            let Some(code) = d.code() else { return false };
+            match code.parse::<i32>() {
+                // SQLite: the primary result code is the low byte of the
+                // extended one. 13 = SQLITE_FULL, 10 = SQLITE_IOERR.
+                Ok(n) if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() => {
+                    matches!(n & 0xff, 10 | 13)
+                }
+                _ => {
+                    code.starts_with("53")
+                        || code.starts_with("08")
+                        || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                }
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Whether a file-system error means "no space left" (or quota).
+pub fn io_unavailable(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// Whether any error in `e`'s chain of sources is the storage being
+/// unavailable for now (see [`StoreError::is_unavailable`]).
+pub fn unavailable_cause(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    // A chain is short; bounded all the same.
+    for _ in 0..16 {
+        let Some(err) = cur else { return false };
+        if let Some(s) = err.downcast_ref::<StoreError>()
+            && s.is_unavailable()
+        {
+            return true;
+        }
+        if let Some(d) = err.downcast_ref::<sqlx::Error>()
+            && unavailable(d)
+        {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io_unavailable(io)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// How long a request waits for a PostgreSQL connection (and so how soon
+/// it answers 503 when the server is down): seconds, not a minute.
+pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A connection handed back to the pool must not be inside a transaction.
+/// A transaction dropped after an error queues a `ROLLBACK`; this runs it
+/// (a ping) and closes the connection if the driver still counts a
+/// transaction: after `SQLITE_FULL`, SQLite has already rolled the
+/// transaction back itself, the driver's `ROLLBACK` then fails and the
+/// connection would refuse every later `BEGIN` (the 500s to every other
+/// request after one disk-full upload, until a restart).
+fn release_clean(
+    conn: &mut sqlx::AnyConnection,
+    _: sqlx::pool::PoolConnectionMetadata,
+) -> futures_util::future::BoxFuture<'_, Result<bool, sqlx::Error>> {
+    use sqlx::Connection;
+    Box::pin(async move {
+        conn.ping().await?;
+        Ok(!conn.is_in_transaction())
+    })
+}
+
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -214,6 +317,7 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(60))
+                    .after_release(release_clean)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             sqlx::query("PRAGMA page_size = 8192")
@@ -251,7 +355,8 @@ impl Store {
             Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(60))
+                    .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+                    .after_release(release_clean)
                     .connect(url)
                     .await?
             }

@@ -224,3 +224,52 @@ pub async fn delete_expired(
     .await?
     .rows_affected())
 }
+
+/// Deletes a list's files not yet acknowledged (with their chunks);
+/// returns their ids.
+pub async fn delete_waiting_of_list(
+    conn: &mut AnyConnection,
+    list_id: &str,
+) -> Result<Vec<String>, StoreError> {
+    let ids: Vec<String> = sqlx::query(
+        "SELECT file_id FROM outbox WHERE list_id = $1 AND acked_at IS NULL ORDER BY file_id",
+    )
+    .bind(list_id.to_owned())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<String, _>(0))
+    .collect::<Result<_, _>>()?;
+    for id in &ids {
+        sqlx::query("DELETE FROM outbox_chunks WHERE file_id = $1")
+            .bind(id.clone())
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM outbox WHERE file_id = $1")
+            .bind(id.clone())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(ids)
+}
+
+/// The partners a list's cases may have reached: those that acknowledged
+/// one of the list's files, and those sent a file of several lists
+/// (`list_id` empty) since the list arrived (`since_ms`).
+pub async fn partners_reached(
+    conn: &mut AnyConnection,
+    list_id: &str,
+    since_ms: i64,
+) -> Result<std::collections::BTreeSet<String>, StoreError> {
+    sqlx::query(
+        "SELECT DISTINCT partner FROM outbox WHERE (list_id = $1 AND acked_at IS NOT NULL) \
+         OR (list_id IS NULL AND created_at >= $2)",
+    )
+    .bind(list_id.to_owned())
+    .bind(since_ms)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+    .collect()
+}

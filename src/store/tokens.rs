@@ -52,3 +52,20 @@ pub async fn case_of(
         .transpose()?
         .map(CaseId::from_stored))
 }
+
+/// Every token shown for the cases of a list: `(partner, token)`, sorted.
+pub async fn of_list(
+    conn: &mut AnyConnection,
+    list_id: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    sqlx::query(
+        "SELECT t.partner, t.token FROM case_tokens t JOIN cases c ON c.case_id = t.case_id \
+         WHERE c.list_id = $1 ORDER BY t.partner, t.token",
+    )
+    .bind(list_id.to_owned())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+    .collect()
+}

@@ -624,7 +624,7 @@ async fn check_files(app: &TestApp, id: &str) -> BTreeSet<(String, String)> {
 
 #[test]
 fn the_outgoing_examples_follow_their_schemas() {
-    for kind in OUTGOING {
+    for kind in OUTGOING.into_iter().chain(["retrait"]) {
         let schema = committed(&format!("outbox-{kind}"));
         let path = repo().join(format!("docs/examples/outbox-{kind}.csv"));
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -661,6 +661,7 @@ async fn the_served_schemas_are_the_committed_files(db: Db) {
         .collect();
     let mut expected: Vec<String> = INCOMING.iter().map(|(n, _)| (*n).to_owned()).collect();
     expected.extend(OUTGOING.iter().map(|k| format!("outbox-{k}")));
+    expected.push("outbox-retrait".into());
     assert_eq!(kinds, expected);
     for entry in index["schemas"].as_array().unwrap() {
         let kind = entry["kind"].as_str().unwrap();
@@ -702,7 +703,7 @@ async fn the_served_schemas_are_the_committed_files(db: Db) {
         }
     }
     // Another kind: 404 in the API's error shape, and audited like any request.
-    for unknown in ["outbox-retrait", "outbox-", "liste", "LIST"] {
+    for unknown in ["outbox-withdrawal", "outbox-", "liste", "LIST"] {
         let (status, body) =
             status_json(app.get("caf", &format!("/v1/schemas/{unknown}")).await).await;
         assert_eq!(
@@ -715,7 +716,7 @@ async fn the_served_schemas_are_the_committed_files(db: Db) {
     let logged = app
         .count("SELECT COUNT(*) FROM audit_log WHERE entry LIKE '%GET /v1/schemas%'")
         .await;
-    assert_eq!(logged, 1 + 2 * 7 + 4, "every request is in the audit log");
+    assert_eq!(logged, 1 + 2 * 8 + 4, "every request is in the audit log");
     app.stop().await;
 }
 both!(the_served_schemas_are_the_committed_files);
