@@ -15,6 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// A PEM certificate and its key.
+type CertKey<'a> = (&'a [u8], &'a [u8]);
+
 /// A rustls client presenting `id`'s certificate (or `cert_key`), trusting
 /// the test CA.
 fn tls_client(app: &TestApp, cert_key: (&[u8], &[u8])) -> tokio_rustls::TlsConnector {
@@ -281,7 +284,7 @@ async fn absent_revoked_expired_foreign_or_server_only_certificates_cannot_uploa
     let (_, foreign_cert, foreign_key) = passerelle::tls::make_foreign_ca_client("ddets").unwrap();
     let revoked_cert = std::fs::read(app.certs().join("revoked.crt")).unwrap();
     let revoked_key = std::fs::read(app.certs().join("revoked.key")).unwrap();
-    let attempts: Vec<(&str, Option<(&[u8], &[u8])>)> = vec![
+    let attempts: Vec<(&str, Option<CertKey>)> = vec![
         ("no certificate", None),
         ("a revoked certificate", Some((&revoked_cert, &revoked_key))),
         (

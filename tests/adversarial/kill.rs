@@ -76,7 +76,8 @@ async fn run_op(
         Op::Return { plain, .. } => {
             // Sealed afresh on each try, as a partner's client does: the
             // gateway recognises the same plaintext.
-            let sealed = passerelle::export::envelope::seal(plain, &[recipient.clone()]).unwrap();
+            let sealed =
+                passerelle::export::envelope::seal(plain, std::slice::from_ref(recipient)).unwrap();
             let (status, json) = site
                 .client(gw, "caf")
                 .push_return("enrichment", sealed)
