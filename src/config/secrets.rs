@@ -164,19 +164,7 @@ pub fn create_private(path: &Path) -> Result<(), SecretError> {
 /// Writes (creates or replaces the content of) a file with mode 0600,
 /// never through a symbolic link.
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), SecretError> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(io(path))?;
-    f.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .map_err(io(path))?;
-    f.write_all(contents).map_err(io(path))?;
-    f.sync_all().map_err(io(path))?;
-    Ok(())
+    write_0600(path, contents, false)
 }
 
 /// Writes a new secret file with mode 0600 from the start; fails if it exists.
@@ -184,14 +172,24 @@ pub fn write_new(path: &Path, contents: &[u8]) -> Result<(), SecretError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io(path))?;
     }
-    let mut f = std::fs::OpenOptions::new()
+    write_0600(path, contents, true)
+}
+
+/// Opens `path` for writing with mode 0600 and `O_NOFOLLOW` (a new file
+/// only when `new`), sets the mode again whatever the umask, writes and
+/// syncs.
+fn write_0600(path: &Path, contents: &[u8], new: bool) -> Result<(), SecretError> {
+    let mut options = std::fs::OpenOptions::new();
+    options
         .write(true)
-        .create_new(true)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(io(path))?;
-    // The mode whatever the umask.
+        .custom_flags(libc::O_NOFOLLOW);
+    if new {
+        options.create_new(true);
+    } else {
+        options.create(true).truncate(true);
+    }
+    let mut f = options.open(path).map_err(io(path))?;
     f.set_permissions(std::fs::Permissions::from_mode(0o600))
         .map_err(io(path))?;
     f.write_all(contents).map_err(io(path))?;

@@ -109,6 +109,14 @@ impl Refusals {
             if w.counted > 0 {
                 let mut rec = AuditRecord::new("refused.summary", w.first.outcome);
                 rec.objects = vec![format!("action:{}", w.first.action)];
+                // The source address of refused handshakes (their key).
+                rec.objects.extend(
+                    w.first
+                        .objects
+                        .iter()
+                        .filter(|o| o.starts_with("remote:"))
+                        .cloned(),
+                );
                 rec.partner = w.first.partner.clone();
                 rec.cert_sha256 = w.first.cert_sha256.clone();
                 rec.status = w.first.status;

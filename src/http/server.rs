@@ -482,6 +482,9 @@ async fn refused(state: &HttpState, remote: SocketAddr, reason: &str) {
     tracing::warn!(%remote, reason, "TLS handshake refused");
     let mut rec = AuditRecord::new("tls.refused", Outcome::Refused);
     rec.reason = Some(reason.chars().take(200).collect());
+    // The address (not the port, which changes per connection), for the
+    // DPO's log as for the operator's.
+    rec.objects = vec![format!("remote:{}", remote.ip())];
     if !state
         .refusals
         .first_of_interval(&remote.ip().to_string(), &rec)

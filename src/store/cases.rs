@@ -232,11 +232,7 @@ pub async fn unreached(
     conn: &mut AnyConnection,
     contact_events: &[&str],
 ) -> Result<Vec<Unreached>, StoreError> {
-    let settled: Vec<String> = CaseState::ALL
-        .into_iter()
-        .filter(|s| s.is_settled())
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect();
+    let settled = states_sql(CaseState::is_settled);
     let contacts: Vec<String> = contact_events
         .iter()
         .map(|e| format!("'{}'", e.replace('\'', "")))
@@ -246,7 +242,7 @@ pub async fn unreached(
          WHERE c.state NOT IN ({}) \
          AND c.case_id NOT IN (SELECT case_id FROM events WHERE evenement IN ({})) \
          ORDER BY c.date_cdp, c.case_id",
-        settled.join(", "),
+        settled,
         contacts.join(", ")
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -311,16 +307,12 @@ pub async fn dated_between(
 /// Cases over (closed or not processed) whose last decision and last
 /// event are older than `cut_ms`.
 pub async fn over_before(conn: &mut AnyConnection, cut_ms: i64) -> Result<Vec<CaseId>, StoreError> {
-    let over: Vec<String> = CaseState::ALL
-        .into_iter()
-        .filter(|s| s.is_over())
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect();
+    let over = states_sql(CaseState::is_over);
     let sql = format!(
         "SELECT c.case_id FROM cases c WHERE c.state IN ({}) \
          AND COALESCE((SELECT MAX(d.decided_at) FROM decisions d WHERE d.case_id = c.case_id), 0) < $1 \
          AND COALESCE((SELECT MAX(e.created_at) FROM events e WHERE e.case_id = c.case_id), 0) < $1",
-        over.join(", ")
+        over
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(cut_ms)
@@ -397,16 +389,12 @@ pub async fn undecided_before(
     conn: &mut AnyConnection,
     cut_ms: i64,
 ) -> Result<Vec<CaseId>, StoreError> {
-    let over: Vec<String> = CaseState::ALL
-        .into_iter()
-        .filter(|s| s.is_over())
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect();
+    let over = states_sql(CaseState::is_over);
     let sql = format!(
         "SELECT c.case_id FROM cases c WHERE c.created_at < $1 AND c.state NOT IN ({}) \
          AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.case_id) \
          ORDER BY c.case_id",
-        over.join(", ")
+        over
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(cut_ms)
@@ -415,4 +403,15 @@ pub async fn undecided_before(
         .iter()
         .map(|r| Ok(CaseId::from_stored(r.try_get(0)?)))
         .collect()
+}
+
+/// The states `keep` selects as SQL literals, `'a', 'b'` (for `IN (…)`):
+/// codes of the closed vocabulary, never input.
+fn states_sql(keep: fn(CaseState) -> bool) -> String {
+    CaseState::ALL
+        .into_iter()
+        .filter(|s| keep(*s))
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -41,15 +41,7 @@ pub async fn by_sha256(
     conn: &mut AnyConnection,
     sha256: &str,
 ) -> Result<Option<ListMeta>, StoreError> {
-    let sql = format!("SELECT {META_COLS} FROM lists WHERE sha256 = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(sha256.to_owned())
-        .fetch_optional(&mut *conn)
-        .await?
-        .as_ref()
-        .map(meta)
-        .transpose()
-        .map_err(StoreError::from)
+    one_where(conn, "sha256", sha256).await
 }
 
 /// Every list, newest first.
@@ -92,9 +84,19 @@ pub async fn exists(conn: &mut AnyConnection, list_id: &str) -> Result<bool, Sto
 
 /// A list's metadata.
 pub async fn get(conn: &mut AnyConnection, list_id: &str) -> Result<Option<ListMeta>, StoreError> {
-    let sql = format!("SELECT {META_COLS} FROM lists WHERE list_id = $1");
+    one_where(conn, "list_id", list_id).await
+}
+
+/// The list whose `column` (a unique one, named here, never input) holds
+/// `value`.
+async fn one_where(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<ListMeta>, StoreError> {
+    let sql = format!("SELECT {META_COLS} FROM lists WHERE {column} = $1");
     sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(list_id.to_owned())
+        .bind(value.to_owned())
         .fetch_optional(&mut *conn)
         .await?
         .as_ref()
