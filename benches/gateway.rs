@@ -93,7 +93,7 @@ fn setup(dir: &Path) -> std::path::PathBuf {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cfg = dir.join("config");
     std::fs::create_dir_all(&cfg).unwrap();
-    for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
+    for f in passerelle::config::FILES {
         std::fs::copy(repo.join("config").join(f), cfg.join(f)).unwrap();
     }
     passerelle::tls::devpki::generate(

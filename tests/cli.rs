@@ -256,3 +256,31 @@ fn demo_runs_from_a_fresh_checkout_where_key_files_are_not_0600() {
     );
     assert!(out.contains("25 rows accepted"), "{out}");
 }
+
+#[test]
+fn check_config_refuses_a_person_with_more_than_their_partners_roles() {
+    // A CCAS social worker given the DPO's role, and a person whose
+    // certificate name is a partner's (it would open the API as that
+    // partner): both named at once.
+    refuses(
+        |d| {
+            let people = d.join("config/people.toml");
+            edit(
+                &people,
+                "roles = [\"member\", \"referent\"]\ncertificate = { cn = \"person-ref-ccas\" }",
+                "roles = [\"member\", \"dpo\"]\ncertificate = { cn = \"person-ref-ccas\" }",
+            );
+            edit(
+                &people,
+                "certificate = { cn = \"person-dpo\" }",
+                "certificate = { cn = \"dpo\" }",
+            );
+        },
+        &[
+            "people.toml",
+            "ref-ccas",
+            "\"dpo\" is not a role of partner \"ccas-sables\"",
+            "\"dpo\" is a partner's certificate name",
+        ],
+    );
+}

@@ -33,10 +33,11 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<()> {
         (Err(e), 1) => Err(e.into()),
         (Ok(cfg), 0) => {
             println!(
-                "{}: OK ({} partners, {} views)",
+                "{}: OK ({} partners, {} views, {} people)",
                 args.config.display(),
                 cfg.partners.iter().count(),
-                cfg.policy.views.len()
+                cfg.policy.views.len(),
+                cfg.people.iter().count()
             );
             Ok(())
         }

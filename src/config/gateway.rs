@@ -20,6 +20,8 @@ struct RawGateway {
     audit: AuditSettings,
     partners: PathBuf,
     policy: PathBuf,
+    #[serde(default)]
+    people: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -245,6 +247,8 @@ pub struct GatewayConfig {
     pub partners_file: PathBuf,
     /// `policy.toml`.
     pub policy_file: PathBuf,
+    /// `people.toml`, the console's people (none: nobody enters the console).
+    pub people_file: Option<PathBuf>,
 }
 
 impl GatewayConfig {
@@ -338,6 +342,7 @@ impl GatewayConfig {
             limits,
             partners_file: r(&raw.partners),
             policy_file: r(&raw.policy),
+            people_file: raw.people.as_deref().map(r),
         };
         for (key, file) in [
             ("tls.ca", &cfg.tls.ca),
@@ -356,7 +361,10 @@ impl GatewayConfig {
         for (key, file) in [
             ("partners", &cfg.partners_file),
             ("policy", &cfg.policy_file),
-        ] {
+        ]
+        .into_iter()
+        .chain(cfg.people_file.as_ref().map(|f| ("people", f)))
+        {
             if !file.is_file() {
                 errors.push(ConfigError::invalid(
                     path,

@@ -10,6 +10,7 @@
 
 mod gateway;
 mod partners;
+mod people;
 mod policy;
 pub mod secrets;
 
@@ -17,6 +18,7 @@ pub use gateway::{
     AuditSettings, GatewayConfig, Limits, ServerSettings, StorageSettings, TlsSettings,
 };
 pub use partners::{CertificateIdentity, Partner, PartnerId, Partners, Role};
+pub use people::{People, PersonEntry};
 pub use policy::{FieldRule, Policy, Retention, Rule, Territory, Transform, View, ViewRows};
 
 use std::path::{Path, PathBuf};
@@ -148,6 +150,15 @@ fn nearest_key(message: &str) -> Option<String> {
         .map(|(_, k)| k.to_owned())
 }
 
+/// The configuration's files as `config/` holds them (the gateway file
+/// names the others), for tools and tests that copy a configuration.
+pub const FILES: &[&str] = &[
+    "passerelle.toml",
+    "partners.toml",
+    "policy.toml",
+    "people.toml",
+];
+
 /// Resolves `p` against `base` when relative.
 pub fn resolve(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {
@@ -166,6 +177,8 @@ pub struct Config {
     pub partners: Partners,
     /// The policy.
     pub policy: Policy,
+    /// The people who may enter the console.
+    pub people: People,
 }
 
 /// Command-line overrides of the gateway file.
@@ -220,10 +233,15 @@ impl Config {
         let policy = Policy::load(&gateway.policy_file)?;
         let partners = Partners::load(&gateway.partners_file, &policy)?;
         policy.check_against(&partners)?;
+        let people = match &gateway.people_file {
+            Some(f) => People::load(f, &partners)?,
+            None => People::default(),
+        };
         Ok(Config {
             gateway,
             partners,
             policy,
+            people,
         })
     }
 }

@@ -492,6 +492,11 @@ fn readme(partners: &[&str]) -> String {
              | `{id}.agekey`, `{id}.agepub` | partner `{id}`: age identity (`age-keygen` format) and recipient |\n"
         ));
     }
+    for id in EXAMPLE_PEOPLE {
+        text.push_str(&format!(
+            "| `person-{id}.crt`, `person-{id}.key` | person `{id}` of `config/people.toml`: personal certificate for the console (CN `person-{id}`) and key |\n"
+        ));
+    }
     text.push_str("\nFiles ending in `.key` and `.agekey` are secret (mode 0600).\n");
     text
 }
@@ -507,6 +512,49 @@ pub const EXAMPLE_PARTNERS: &[&str] = &[
     "vendee-logement",
     "dpo",
 ];
+
+/// The example people of the console (CONTRACT.md), as in `certs-example/`
+/// (`person-<id>.crt`, `.key`) and `config/people.toml`.
+pub const EXAMPLE_PEOPLE: &[&str] = &[
+    "sec-ddets",
+    "ref-mdsf",
+    "ref-ccas",
+    "tech-caf",
+    "cesf-vh",
+    "dpo",
+];
+
+/// The common name of a person's certificate: `person-<id>`, never a
+/// partner's name (a person's certificate must not open the API).
+pub fn person_cn(id: &str) -> String {
+    format!("person-{id}")
+}
+
+/// Issues each person a personal client certificate (CN `person-<id>`)
+/// from the CA already in `out` (`ca.crt`, `ca.key`), as
+/// `person-<id>.crt` and `person-<id>.key`; the rest of `out` is left as
+/// it is.
+pub fn issue_people(out: &Path, people: &[&str]) -> Result<(), TlsError> {
+    let read = |name: &str| {
+        let path = out.join(name);
+        std::fs::read_to_string(&path).map_err(|source| TlsError::Io { path, source })
+    };
+    let issuer = load_issuer(&read("ca.crt")?, &read("ca.key")?)?;
+    let now = OffsetDateTime::now_utc();
+    for id in people {
+        check_partner_id(id)?;
+        let (cert, key, _) = issue_leaf(
+            &issuer,
+            &person_cn(id),
+            &[],
+            ExtendedKeyUsagePurpose::ClientAuth,
+            now,
+        )?;
+        write_public(&out.join(format!("person-{id}.crt")), cert.as_bytes())?;
+        write_private(&out.join(format!("person-{id}.key")), key.as_bytes())?;
+    }
+    Ok(())
+}
 
 /// Generates a fresh development PKI and age identities into `out` (created if needed),
 /// replacing any files of the same names. See the module documentation and the written
@@ -602,6 +650,7 @@ pub fn generate(out: &Path, partners: &[&str]) -> Result<DevPki, TlsError> {
     )?;
     write_public(&path("crl.pem"), crl.as_bytes())?;
 
+    issue_people(out, EXAMPLE_PEOPLE)?;
     write_public(&path("README.md"), readme(partners).as_bytes())?;
 
     Ok(DevPki {
@@ -688,8 +737,15 @@ mod tests {
                 assert_eq!(mode & 0o077 & !0o044, 0, "{name}: {mode:o}");
             }
         }
-        // ca, server, caf, revoked, intrus keys + caf and gateway age identities.
-        assert_eq!(secrets, 7);
+        // ca, server, caf, revoked, intrus keys + caf and gateway age
+        // identities + one key per example person.
+        assert_eq!(secrets, 7 + EXAMPLE_PEOPLE.len());
+        for id in EXAMPLE_PEOPLE {
+            assert!(
+                dir.path().join(format!("person-{id}.crt")).is_file(),
+                "{id}"
+            );
+        }
         for name in [
             "ca.crt",
             "ca.key",

@@ -606,3 +606,22 @@ async fn a_planted_name_never_reaches_the_logs_or_an_error(db: Db) {
     }
 }
 both!(a_planted_name_never_reaches_the_logs_or_an_error);
+
+async fn a_persons_certificate_does_not_open_the_api_as_its_partner(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let before = snapshot(&app).await;
+    // Camille Roux's personal certificate: the same CA, her partner is the
+    // DDETS, yet the API is for machines: 403, nothing stored.
+    let c = app.client("person-sec-ddets");
+    let (status, body) = c
+        .push_list("2026-10", "text/csv", small_list("H", 2))
+        .await
+        .unwrap();
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(code(&body), "unknown_certificate");
+    assert_unchanged(&app, &before, "a person's certificate on the API").await;
+    app.stop().await;
+}
+both!(a_persons_certificate_does_not_open_the_api_as_its_partner);

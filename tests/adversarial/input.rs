@@ -386,7 +386,7 @@ fn test_config(
     let config_dir = dir.join("config");
     if !config_dir.exists() {
         std::fs::create_dir_all(&config_dir).unwrap();
-        for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
+        for f in passerelle::config::FILES {
             std::fs::copy(repo().join("config").join(f), config_dir.join(f)).unwrap();
         }
         passerelle::tls::devpki::generate(&dir.join("certs-example"), PARTNERS).unwrap();

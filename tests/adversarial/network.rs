@@ -412,7 +412,7 @@ async fn the_development_pki_is_refused_in_production() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     std::fs::create_dir_all(&config).unwrap();
-    for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
+    for f in passerelle::config::FILES {
         std::fs::copy(repo().join("config").join(f), config.join(f)).unwrap();
     }
     passerelle::tls::devpki::generate(&dir.path().join("certs-example"), PARTNERS).unwrap();
@@ -720,7 +720,7 @@ impl Gateway {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config");
         std::fs::create_dir_all(&config).unwrap();
-        for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
+        for f in passerelle::config::FILES {
             std::fs::copy(repo().join("config").join(f), config.join(f)).unwrap();
         }
         passerelle::tls::devpki::generate(&dir.path().join("certs-example"), PARTNERS).unwrap();

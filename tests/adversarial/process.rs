@@ -37,7 +37,7 @@ impl Site {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config");
         std::fs::create_dir_all(&config).unwrap();
-        for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
+        for f in passerelle::config::FILES {
             std::fs::copy(repo().join("config").join(f), config.join(f)).unwrap();
         }
         passerelle::tls::devpki::generate(&dir.path().join("certs-example"), PARTNERS).unwrap();

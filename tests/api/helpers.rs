@@ -99,7 +99,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&Path)) -> Option<TestApp
     let dir = tempfile::tempdir().expect("temp dir");
     let config_dir = dir.path().join("config");
     std::fs::create_dir_all(&config_dir).unwrap();
-    for f in ["passerelle.toml", "partners.toml", "policy.toml"] {
+    for f in passerelle::config::FILES {
         std::fs::copy(repo().join("config").join(f), config_dir.join(f)).unwrap();
     }
     let main = config_dir.join("passerelle.toml");
