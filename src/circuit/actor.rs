@@ -3,26 +3,18 @@
 
 use super::CircuitError;
 use crate::audit::{AuditRecord, Outcome};
-use crate::config::{Partner, Role};
+use crate::config::{Partner, PersonEntry, Role};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-
-/// A person acting for a partner (the console's users, to come). The API's
-/// callers are machines: no person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
-    /// A stable identifier of the person (certificate subject or OpenID
-    /// Connect `sub`); never a name.
-    pub id: String,
-}
 
 /// The authenticated partner behind a step, and the request it came in.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    /// The partner (its roles are what the operations check).
+    /// The partner.
     pub partner: Arc<Partner>,
-    /// The person acting for it, when one signed in.
-    pub person: Option<Person>,
+    /// The person acting for it, when one signed in on the console (of
+    /// `people.toml`); the API's callers are machines: no person.
+    pub person: Option<Arc<PersonEntry>>,
     /// SHA-256 of its certificate.
     pub cert_sha256: String,
     /// Request id.
@@ -48,19 +40,38 @@ impl Actor {
         }
     }
 
+    /// A person of `people.toml` acting for their partner (the console).
+    /// `None` when the person is not the partner's.
+    pub fn for_person(
+        partner: Arc<Partner>,
+        person: Arc<PersonEntry>,
+        cert_sha256: impl Into<String>,
+        request_id: impl Into<String>,
+        route: impl Into<String>,
+    ) -> Option<Actor> {
+        (person.partner == partner.id).then(|| Actor {
+            person: Some(person),
+            ..Actor::new(partner, cert_sha256, request_id, route)
+        })
+    }
+
     /// The partner's id.
     pub fn partner_id(&self) -> &str {
         &self.partner.id
     }
 
-    /// The partner's roles.
+    /// The roles the operations check: the person's when a person acts
+    /// (some of the partner's, never more), else the partner's.
     pub fn roles(&self) -> &BTreeSet<Role> {
-        &self.partner.roles
+        match &self.person {
+            Some(p) => &p.roles,
+            None => &self.partner.roles,
+        }
     }
 
     /// Whether the actor holds `role`.
     pub fn has(&self, role: Role) -> bool {
-        self.partner.has(role)
+        self.roles().contains(&role)
     }
 
     /// Refuses unless the actor holds `role`.
@@ -91,5 +102,50 @@ impl Actor {
         r.request_id = Some(self.request_id.clone());
         r.route = Some(self.route.clone());
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{CertificateIdentity, PartnerId};
+
+    fn partner(id: &str, roles: &[Role]) -> Arc<Partner> {
+        Arc::new(Partner {
+            id: PartnerId::parse(id).unwrap(),
+            name: id.to_owned(),
+            roles: roles.iter().copied().collect(),
+            certificate: CertificateIdentity::Cn(id.to_owned()),
+            recipients: Vec::new(),
+            territory: None,
+            landlord: Vec::new(),
+            format: crate::export::FileFormat::Csv,
+        })
+    }
+
+    fn person(id: &str, partner: &str, roles: &[Role]) -> Arc<PersonEntry> {
+        Arc::new(PersonEntry {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            partner: PartnerId::parse(partner).unwrap(),
+            roles: roles.iter().copied().collect(),
+            certificate: None,
+            email: None,
+        })
+    }
+
+    #[test]
+    fn a_person_acts_with_their_own_roles_never_the_partners_others() {
+        let ddets = partner("ddets", &[Role::Source, Role::Secretariat]);
+        let machine = Actor::new(ddets.clone(), "00", "req", "POST /v1/concertations");
+        assert!(machine.require(Role::Secretariat).is_ok());
+        let agent = person("agent", "ddets", &[Role::Source]);
+        let a = Actor::for_person(ddets.clone(), agent, "00", "req", "POST /concertations")
+            .expect("the person is the DDETS's");
+        assert!(a.require(Role::Source).is_ok());
+        assert!(a.require(Role::Secretariat).is_err());
+        assert!(a.require_any(&[Role::Dpo, Role::Source]).is_ok());
+        let stranger = person("x", "caf", &[Role::Source]);
+        assert!(Actor::for_person(ddets, stranger, "00", "req", "GET /").is_none());
     }
 }

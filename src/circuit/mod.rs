@@ -18,7 +18,7 @@ pub mod outbox;
 pub mod returns;
 pub mod routing;
 
-pub use actor::{Actor, Person};
+pub use actor::Actor;
 
 /// A step failed. Partners see `code` and `message`; causes go to the log.
 #[derive(Debug, thiserror::Error)]
