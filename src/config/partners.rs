@@ -268,21 +268,33 @@ impl Partners {
     /// certificate (CN and SHA-256 fingerprint, lower-case hex). A pinned
     /// fingerprint wins over a CN match.
     pub fn by_certificate(&self, cn: Option<&str>, sha256: &str) -> Option<&Arc<Partner>> {
-        self.list
-            .iter()
-            .find(|p| {
-                matches!(&p.certificate, CertificateIdentity::Sha256(h) if h.eq_ignore_ascii_case(sha256))
-            })
-            .or_else(|| {
-                let cn = cn?;
-                self.list
-                    .iter()
-                    .find(|p| matches!(&p.certificate, CertificateIdentity::Cn(c) if c == cn))
-            })
+        by_certificate(&self.list, |p| Some(&p.certificate), cn, sha256)
     }
 
     /// The partners holding `role`.
     pub fn with_role(&self, role: Role) -> impl Iterator<Item = &Arc<Partner>> {
         self.list.iter().filter(move |p| p.has(role))
     }
+}
+
+/// The first of `items` whose certificate identity (`identity`) matches a
+/// verified client certificate (CN and SHA-256 fingerprint, lower-case
+/// hex): a pinned fingerprint wins over a CN match.
+pub(super) fn by_certificate<'a, T>(
+    items: &'a [Arc<T>],
+    identity: impl Fn(&T) -> Option<&CertificateIdentity>,
+    cn: Option<&str>,
+    sha256: &str,
+) -> Option<&'a Arc<T>> {
+    items
+        .iter()
+        .find(|i| {
+            matches!(identity(i), Some(CertificateIdentity::Sha256(h)) if h.eq_ignore_ascii_case(sha256))
+        })
+        .or_else(|| {
+            let cn = cn?;
+            items
+                .iter()
+                .find(|i| matches!(identity(i), Some(CertificateIdentity::Cn(c)) if c == cn))
+        })
 }

@@ -216,17 +216,7 @@ impl People {
     /// The person whose personal certificate this is (a pinned fingerprint
     /// wins over a name).
     pub fn by_certificate(&self, cn: Option<&str>, sha256: &str) -> Option<&Arc<PersonEntry>> {
-        self.list
-            .iter()
-            .find(|p| {
-                matches!(&p.certificate, Some(CertificateIdentity::Sha256(h)) if h.eq_ignore_ascii_case(sha256))
-            })
-            .or_else(|| {
-                let cn = cn?;
-                self.list
-                    .iter()
-                    .find(|p| matches!(&p.certificate, Some(CertificateIdentity::Cn(c)) if c == cn))
-            })
+        super::partners::by_certificate(&self.list, |p| p.certificate.as_ref(), cn, sha256)
     }
 
     /// The person with this verified e-mail address (any case).
