@@ -382,14 +382,9 @@ fn test_config(
     data: &std::path::Path,
     database_url: Option<String>,
 ) -> passerelle::config::Config {
-    use crate::helpers::{PARTNERS, repo};
     let config_dir = dir.join("config");
     if !config_dir.exists() {
-        std::fs::create_dir_all(&config_dir).unwrap();
-        for f in passerelle::config::FILES {
-            std::fs::copy(repo().join("config").join(f), config_dir.join(f)).unwrap();
-        }
-        passerelle::tls::devpki::generate(&dir.join("certs-example"), PARTNERS).unwrap();
+        crate::helpers::lay_out_site(dir);
     }
     let overrides = passerelle::config::Overrides {
         listen: Some(([127, 0, 0, 1], 0).into()),

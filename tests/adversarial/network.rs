@@ -6,7 +6,8 @@
 //! development PKI in production.
 
 use crate::both;
-use crate::helpers::{Db, PARTNERS, TestApp, edit, repo, sha256_hex, spawn_app_with};
+use crate::helpers::{Db, TestApp, edit, lay_out_site, sha256_hex, spawn_app_with};
+use crate::process::Site;
 use passerelle::client::GatewayClient;
 use rustls_pki_types::pem::PemObject;
 use std::io::Write;
@@ -410,12 +411,7 @@ both!(a_refused_handshake_is_logged_with_its_remote_address);
 #[tokio::test]
 async fn the_development_pki_is_refused_in_production() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config");
-    std::fs::create_dir_all(&config).unwrap();
-    for f in passerelle::config::FILES {
-        std::fs::copy(repo().join("config").join(f), config.join(f)).unwrap();
-    }
-    passerelle::tls::devpki::generate(&dir.path().join("certs-example"), PARTNERS).unwrap();
+    lay_out_site(dir.path());
     set_server(dir.path(), "production", "true");
     let overrides = passerelle::config::Overrides {
         listen: Some(([127, 0, 0, 1], 0).into()),
@@ -700,80 +696,20 @@ async fn a_handshake_flood_is_audited_in_bounded_form(db: Db) {
 }
 both!(a_handshake_flood_is_audited_in_bounded_form);
 
-/// The real binary, serving a copy of the example configuration with a
-/// fresh development PKI; killed when dropped.
-struct Gateway {
-    child: std::process::Child,
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Gateway {
-    fn start(crl_poll_secs: u64) -> Gateway {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config");
-        std::fs::create_dir_all(&config).unwrap();
-        for f in passerelle::config::FILES {
-            std::fs::copy(repo().join("config").join(f), config.join(f)).unwrap();
-        }
-        passerelle::tls::devpki::generate(&dir.path().join("certs-example"), PARTNERS).unwrap();
-        edit(
-            &server_toml(dir.path()),
-            "crl_poll_secs = 5",
-            &format!("crl_poll_secs = {crl_poll_secs}"),
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_passerelle"))
-            .args(["serve", "--config"])
-            .arg(server_toml(dir.path()))
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--data")
-            .arg(dir.path().join("data"))
-            .env_remove("PASSERELLE_DATABASE_URL")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let g = Gateway { child, dir, port };
-        for _ in 0..300 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return g;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the gateway did not start");
-    }
-
-    fn certs(&self) -> std::path::PathBuf {
-        self.dir.path().join("certs-example")
-    }
-
-    fn running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-}
-
 /// Revokes a fresh caf certificate in the CRL of a running binary, then
 /// `signal()` (or nothing); the certificate must be refused soon after,
 /// and the gateway still serve.
 async fn revoke_on_a_running_binary(crl_poll_secs: u64, signal: impl FnOnce(u32)) {
-    let mut gw = Gateway::start(crl_poll_secs);
-    let certs = gw.certs();
+    let mut site = Site::new(Db::Sqlite).await.expect("SQLite needs no server");
+    edit(
+        &server_toml(site.dir.path()),
+        "crl_poll_secs = 5",
+        &format!("crl_poll_secs = {crl_poll_secs}"),
+    );
+    let mut gw = site.start("warn");
+    let certs = site.certs();
     let (cert, key) = new_caf_cert(&certs);
-    let port = gw.port;
+    let port = gw.port();
     // New clients each time: a kept-alive connection was verified before.
     let stolen = || client_at(&certs, port, cert.as_bytes(), key.as_bytes());
     let caf = || {
@@ -789,7 +725,7 @@ async fn revoke_on_a_running_binary(crl_poll_secs: u64, signal: impl FnOnce(u32)
         &certs.join("crl.pem"),
         crl_revoking(&certs, &[serial(cert.as_bytes())]).as_bytes(),
     );
-    signal(gw.child.id());
+    signal(gw.pid());
     assert!(
         eventually_refused(stolen).await,
         "the revoked certificate is still served"

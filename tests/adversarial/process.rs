@@ -3,7 +3,7 @@
 //! development PKI, its own data folder and database), killed with SIGKILL
 //! and started again, its log kept per start.
 
-use crate::helpers::{Db, PARTNERS, postgres_url, repo};
+use crate::helpers::{Db, lay_out_site, postgres_url};
 use passerelle::client::GatewayClient;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -35,12 +35,7 @@ impl Site {
             Db::Postgres => Some(postgres_url().await?),
         };
         let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config");
-        std::fs::create_dir_all(&config).unwrap();
-        for f in passerelle::config::FILES {
-            std::fs::copy(repo().join("config").join(f), config.join(f)).unwrap();
-        }
-        passerelle::tls::devpki::generate(&dir.path().join("certs-example"), PARTNERS).unwrap();
+        lay_out_site(dir.path());
         Some(Site {
             dir,
             database_url,
@@ -175,6 +170,21 @@ impl Gateway {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Its process id (for signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether it still runs.
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().unwrap().parse().unwrap()
     }
 
     /// What it logged so far.

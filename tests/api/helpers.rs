@@ -83,6 +83,19 @@ pub async fn postgres_url() -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
+/// Lays out in `dir` what a gateway's site holds: a copy of the example
+/// `config/` and a fresh development PKI in `certs-example/`, at the same
+/// relative places as in the repository.
+pub fn lay_out_site(dir: &Path) {
+    let config_dir = dir.join("config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    for f in passerelle::config::FILES {
+        std::fs::copy(repo().join("config").join(f), config_dir.join(f)).unwrap();
+    }
+    passerelle::tls::devpki::generate(&dir.join("certs-example"), PARTNERS)
+        .expect("development PKI");
+}
+
 /// Starts a gateway on the example configuration.
 pub async fn spawn_app(db: Db) -> Option<TestApp> {
     spawn_app_with(db, |_| {}).await
@@ -97,14 +110,8 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&Path)) -> Option<TestApp
         Db::Postgres => Some(postgres_url().await?),
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let config_dir = dir.path().join("config");
-    std::fs::create_dir_all(&config_dir).unwrap();
-    for f in passerelle::config::FILES {
-        std::fs::copy(repo().join("config").join(f), config_dir.join(f)).unwrap();
-    }
-    let main = config_dir.join("passerelle.toml");
-    passerelle::tls::devpki::generate(&dir.path().join("certs-example"), PARTNERS)
-        .expect("development PKI");
+    lay_out_site(dir.path());
+    let main = dir.path().join("config/passerelle.toml");
     tweak(dir.path());
     let overrides = Overrides {
         listen: Some(([127, 0, 0, 1], 0).into()),
