@@ -411,8 +411,9 @@ pub async fn withdraw_list(
             by_partner.entry(partner).or_default().push(token);
         }
     }
+    let partners = app.partners();
     for (partner_id, tokens) in by_partner {
-        let Some(partner) = app.config.partners.get(partner_id) else {
+        let Some(partner) = partners.get(partner_id) else {
             // A partner since removed from the configuration: nobody to
             // send the file to.
             continue;
