@@ -702,20 +702,20 @@ async fn withdrawing_a_list_deletes_its_cases_and_sends_retrait_files(db: Db) {
 }
 crate::both!(withdrawing_a_list_deletes_its_cases_and_sends_retrait_files);
 
-/// Once the concertation has decided one of its cases, a list can no
-/// longer be withdrawn: 409, and nothing changes.
-async fn withdrawing_a_decided_list_is_refused_409(db: Db) {
-    let Some(app) = spawn_app(db).await else {
-        return;
-    };
+/// A list of two households (refs `CDP-{prefix}1`, `CDP-{prefix}2`)
+/// whose first agenda entry the concertation decided with `decision`
+/// (`{"organisme": …}` or `{"non_traite": …}`); its id.
+async fn list_with_one_decided_case(
+    app: &crate::helpers::TestApp,
+    prefix: &str,
+    decision: serde_json::Value,
+) -> String {
+    let (r1, r2) = (format!("CDP-{prefix}1"), format!("CDP-{prefix}2"));
     let (status, list) = app
         .push_list(
             "2026-10",
             "text/csv",
-            list_csv(&[
-                ["CDP-D1", "Zoé", "Ana", "85100"],
-                ["CDP-D2", "Léa", "Eve", "85100"],
-            ]),
+            list_csv(&[[&r1, "Zoé", "Ana", "85100"], [&r2, "Léa", "Eve", "85100"]]),
         )
         .await;
     assert_eq!(status, 201, "{list}");
@@ -729,17 +729,30 @@ async fn withdrawing_a_decided_list_is_refused_409(db: Db) {
         .unwrap();
     assert_eq!(status, 201, "{c}");
     let id = c["concertation_id"].as_str().unwrap();
-    let token = c["agenda"][0]["token"].clone();
+    let mut decision = decision;
+    decision["token"] = c["agenda"][0]["token"].clone();
     let (status, d) = ddets
         .post_json(
             &format!("/v1/concertations/{id}/decisions"),
-            &serde_json::json!({"decisions": [{"token": token, "non_traite": "demenagement"}]}),
+            &serde_json::json!({ "decisions": [decision] }),
         )
         .await
         .unwrap();
     assert_eq!(status, 200, "{d}");
+    list["list_id"].as_str().unwrap().to_owned()
+}
+
+/// Once the concertation has decided one of its cases, a list can no
+/// longer be withdrawn: 409, and nothing changes.
+async fn withdrawing_a_decided_list_is_refused_409(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let list_id =
+        list_with_one_decided_case(&app, "D", serde_json::json!({"non_traite": "demenagement"}))
+            .await;
     let before = state::snapshot(&app).await;
-    let (status, body) = withdraw(&app, "ddets", list["list_id"].as_str().unwrap()).await;
+    let (status, body) = withdraw(&app, "ddets", &list_id).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(code(&body), "conflict");
     state::assert_unchanged(&app, &before, "withdrawing a decided list").await;
@@ -795,35 +808,8 @@ async fn retention_removes_cases_left_undecided_past_the_period(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    let (status, list) = app
-        .push_list(
-            "2026-10",
-            "text/csv",
-            list_csv(&[
-                ["CDP-U1", "Zoé", "Ana", "85100"],
-                ["CDP-U2", "Léa", "Eve", "85100"],
-            ]),
-        )
-        .await;
-    assert_eq!(status, 201, "{list}");
     // One case decided (attributed to a referent): kept by this rule.
-    let ddets = app.client("ddets");
-    let (_, c) = ddets
-        .post_json(
-            "/v1/concertations",
-            &serde_json::json!({"date": "2026-10-30"}),
-        )
-        .await
-        .unwrap();
-    let id = c["concertation_id"].as_str().unwrap();
-    let (status, _) = ddets
-        .post_json(
-            &format!("/v1/concertations/{id}/decisions"),
-            &serde_json::json!({"decisions": [{"token": c["agenda"][0]["token"], "organisme": "ccas-sables"}]}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200);
+    list_with_one_decided_case(&app, "U", serde_json::json!({"organisme": "ccas-sables"})).await;
     let now = passerelle::util::now_ms();
     let r = passerelle::retention::run(&app.app, now).await.unwrap();
     assert_eq!(r.undecided_cases, 0, "nothing is old yet");
