@@ -65,6 +65,16 @@ fn client_at(certs: &Path, port: u16, cert: &[u8], key: &[u8]) -> GatewayClient 
     .unwrap()
 }
 
+/// A client of the gateway at `port` presenting partner `id`'s certificate.
+fn partner_at(certs: &Path, port: u16, id: &str) -> GatewayClient {
+    client_at(
+        certs,
+        port,
+        &read(certs, &format!("{id}.crt")),
+        &read(certs, &format!("{id}.key")),
+    )
+}
+
 fn der(pem: &[u8]) -> Vec<u8> {
     rustls_pki_types::CertificateDer::from_pem_slice(pem)
         .unwrap()
@@ -453,14 +463,7 @@ async fn a_reload_handle_revokes_a_certificate_and_keeps_an_invalid_crl_out(db: 
     let (cert, key) = new_caf_cert(&certs);
     // New clients each time: a kept-alive connection was verified before.
     let stolen = || client_at(&certs, port, cert.as_bytes(), key.as_bytes());
-    let caf = || {
-        client_at(
-            &certs,
-            port,
-            &read(&certs, "caf.crt"),
-            &read(&certs, "caf.key"),
-        )
-    };
+    let caf = || partner_at(&certs, port, "caf");
     assert_eq!(healthz(&stolen()).await, Ok(200));
     let before = crate::state::snapshot(&app).await;
 
@@ -516,14 +519,7 @@ async fn a_reload_with_a_key_that_is_not_the_certificates_keeps_serving(db: Db) 
     let server = passerelle::http::start(app.app.clone()).await.unwrap();
     let reload = server.reload_handle();
     let (port, certs) = (server.addr.port(), app.certs());
-    let caf = || {
-        client_at(
-            &certs,
-            port,
-            &read(&certs, "caf.crt"),
-            &read(&certs, "caf.key"),
-        )
-    };
+    let caf = || partner_at(&certs, port, "caf");
     // Another key in place of the server's: refused, the old pair serves on.
     replace(&certs.join("server.key"), &read(&certs, "intrus.key"));
     let errors = reload
@@ -552,14 +548,7 @@ async fn a_partner_withdrawn_from_partners_toml_is_refused_after_a_reload(db: Db
     let server = passerelle::http::start(app.app.clone()).await.unwrap();
     let reload = server.reload_handle();
     let (port, certs) = (server.addr.port(), app.certs());
-    let mdsf = || {
-        client_at(
-            &certs,
-            port,
-            &read(&certs, "mdsf.crt"),
-            &read(&certs, "mdsf.key"),
-        )
-    };
+    let mdsf = || partner_at(&certs, port, "mdsf");
     assert_eq!(healthz(&mdsf()).await, Ok(200));
     let partners = app.dir.path().join("config/partners.toml");
     // A broken partners file: refused, the partners in force stay.
@@ -613,21 +602,11 @@ async fn a_leaked_partner_key_is_replaced_by_a_reload_for_the_next_files(db: Db)
         "recipients_file = \"../certs-example/caf-new.agepub\"",
     );
     reload.reload().expect("the edited partners file reloads");
-    let ddets = client_at(
-        &certs,
-        port,
-        &read(&certs, "ddets.crt"),
-        &read(&certs, "ddets.key"),
-    );
+    let ddets = partner_at(&certs, port, "ddets");
     let list = crate::helpers::list_csv(&[["CDP-R-1", "Nomrecharge", "Alix", "85100"]]);
     let (status, body) = ddets.push_list("2026-10", "text/csv", list).await.unwrap();
     assert_eq!(status, 201, "{body}");
-    let caf = client_at(
-        &certs,
-        port,
-        &read(&certs, "caf.crt"),
-        &read(&certs, "caf.key"),
-    );
+    let caf = partner_at(&certs, port, "caf");
     let files = caf.outbox().await.unwrap();
     let ct = caf.download(&files[0].file_id).await.unwrap();
     let open = |id: &age::x25519::Identity| passerelle::ingest::envelope::open(&ct, id, 1 << 30);
@@ -712,14 +691,7 @@ async fn revoke_on_a_running_binary(crl_poll_secs: u64, signal: impl FnOnce(u32)
     let port = gw.port();
     // New clients each time: a kept-alive connection was verified before.
     let stolen = || client_at(&certs, port, cert.as_bytes(), key.as_bytes());
-    let caf = || {
-        client_at(
-            &certs,
-            port,
-            &read(&certs, "caf.crt"),
-            &read(&certs, "caf.key"),
-        )
-    };
+    let caf = || partner_at(&certs, port, "caf");
     assert_eq!(healthz(&stolen()).await, Ok(200));
     replace(
         &certs.join("crl.pem"),
