@@ -348,6 +348,7 @@ async fn run() {
                 listen: Some(([127, 0, 0, 1], 0).into()),
                 data: Some(dir.path().join(format!("data-{run}"))),
                 database_url: std::env::var("PASSERELLE_BENCH_DATABASE_URL").ok(),
+                console_listen: Some(([127, 0, 0, 1], 0).into()),
             },
         )
         .unwrap();

@@ -52,6 +52,7 @@ pub async fn run(
         listen: Some(([127, 0, 0, 1], 0).into()),
         data: Some(data.path().to_path_buf()),
         database_url: None,
+        console_listen: None,
     };
     let config = Config::load(config_path, &overrides).map_err(|e| DemoError::Start(e.into()))?;
     let certs = config

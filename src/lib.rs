@@ -18,6 +18,7 @@ pub mod audit; // the access log: entries, leaf hashes, append in-transaction
 pub mod circuit; // the workflow: lists accepted and routed, files fetched
 pub mod client; // the partner side: an mTLS client of the API
 pub mod config; // passerelle.toml, partners.toml, policy.toml, secret files
+pub mod console; // the people's pages: sign-in, sessions, CSRF, French pages over the service layer
 pub mod demo; // `passerelle demo`: the circuit on the example configuration
 pub mod domain; // newtypes parsed once: PostalCode, Euros, Phone, Period…
 pub mod export; // formula-safe CSV/XLSX writers, age envelopes

@@ -48,6 +48,7 @@ fn start_gateway(data: &Path) -> (Server, u16) {
         .current_dir(repo())
         .args(["serve", "--config", "config/passerelle.toml", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
+        .args(["--console-listen", "127.0.0.1:0"])
         .arg("--data")
         .arg(data)
         .env("RUST_LOG", "warn")

@@ -32,6 +32,9 @@ impl Outcome {
 pub struct AuditRecord {
     /// The partner id, when the certificate mapped to one.
     pub partner: Option<String>,
+    /// The person acting for the partner on the console (their id in
+    /// `people.toml`); `None` for the API's machines.
+    pub person: Option<String>,
     /// SHA-256 of the client certificate.
     pub cert_sha256: Option<String>,
     /// The action (`list.upload`, `outbox.download`, `request`…).
@@ -61,6 +64,7 @@ impl AuditRecord {
     pub fn new(action: impl Into<String>, outcome: Outcome) -> AuditRecord {
         AuditRecord {
             partner: None,
+            person: None,
             cert_sha256: None,
             action: action.into(),
             route: None,
@@ -84,6 +88,10 @@ pub(super) struct CanonicalEntry<'a> {
     pub seq: i64,
     pub at: String,
     pub partner: Option<&'a str>,
+    /// The console's person; absent (not `null`) for the API, so that
+    /// entries without one keep the bytes of earlier releases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<&'a str>,
     pub cert_sha256: Option<&'a str>,
     pub action: &'a str,
     pub route: Option<&'a str>,
@@ -118,6 +126,9 @@ pub struct StoredEntry {
     pub at: String,
     /// The partner id.
     pub partner: Option<String>,
+    /// The console's person (their id), when a person acted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
     /// SHA-256 of the client certificate.
     pub cert_sha256: Option<String>,
     /// The action.
@@ -181,6 +192,7 @@ mod tests {
             seq: 7,
             at: "2026-11-29T10:00:00.000Z".into(),
             partner: Some("caf"),
+            person: None,
             cert_sha256: None,
             action: "outbox.download",
             route: Some("GET /v1/outbox/fil_1"),
@@ -201,5 +213,19 @@ mod tests {
         assert_eq!(stored.partner.as_deref(), Some("caf"));
         assert_eq!(stored.outcome, Some(Outcome::Ok));
         assert_eq!(StoredEntry::parse("\"entry\""), None);
+        assert!(
+            !json.contains("person"),
+            "no person: the bytes of earlier entries"
+        );
+        let with_person = CanonicalEntry {
+            person: Some("sec-ddets"),
+            ..canonical
+        };
+        let json = serde_json::to_string(&with_person).unwrap();
+        assert!(
+            json.contains(r#""partner":"caf","person":"sec-ddets","#),
+            "{json}"
+        );
+        assert_eq!(StoredEntry::parse(&json).unwrap().to_string(), json);
     }
 }

@@ -288,6 +288,7 @@ async fn write(
         seq,
         at: crate::util::rfc3339_ms(now),
         partner: rec.partner.as_deref(),
+        person: rec.person.as_deref(),
         cert_sha256: rec.cert_sha256.as_deref(),
         action: &rec.action,
         route: rec.route.as_deref(),

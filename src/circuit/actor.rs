@@ -98,6 +98,7 @@ impl Actor {
     pub fn record(&self, action: &str, outcome: Outcome) -> AuditRecord {
         let mut r = AuditRecord::new(action, outcome);
         r.partner = Some(self.partner.id.to_string());
+        r.person = self.person.as_ref().map(|p| p.id.clone());
         r.cert_sha256 = Some(self.cert_sha256.clone());
         r.request_id = Some(self.request_id.clone());
         r.route = Some(self.route.clone());

@@ -175,6 +175,12 @@ pub fn may_hold(actor: &Actor) -> Result<(), CircuitError> {
     actor.require(Role::Secretariat)
 }
 
+/// Every concertation held, newest first (`secretariat`).
+pub async fn all(app: &App, actor: &Actor) -> Result<Vec<concertations::Held>, CircuitError> {
+    may_hold(actor)?;
+    Ok(concertations::all(app.store.pool()).await?)
+}
+
 /// Opens a concertation on `date`: the agenda of every case awaiting a
 /// referent.
 pub async fn open(app: &App, actor: &Actor, date: time::Date) -> Result<Agenda, CircuitError> {

@@ -171,10 +171,23 @@ pub struct Access {
     pub outcome: Option<Outcome>,
     /// By whom.
     pub partner: Option<String>,
+    /// The person who acted on the console (id and name, from
+    /// `people.toml`); absent for the API's machines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<AccessPerson>,
     /// Rows concerned.
     pub rows: Option<u64>,
     /// The entry.
     pub seq: i64,
+}
+
+/// A person named in an access.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessPerson {
+    /// Their id.
+    pub id: String,
+    /// Their name (`people.toml`; empty for a person since removed).
+    pub name: String,
 }
 
 /// The answer to a subject-access request.
@@ -209,6 +222,15 @@ pub async fn subject_access(
             objects: e.objects,
             outcome: e.outcome,
             partner: e.partner,
+            person: e.person.map(|id| AccessPerson {
+                name: app
+                    .config
+                    .people
+                    .get(&id)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default(),
+                id,
+            }),
             rows: e.rows,
             seq: e.seq,
         })

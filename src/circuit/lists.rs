@@ -307,6 +307,59 @@ pub async fn all(app: &App, actor: &Actor) -> Result<Vec<ListMeta>, CircuitError
     Ok(lists::all(app.store.pool()).await?)
 }
 
+/// What became of a list: its cases by state.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ListProgress {
+    /// Cases by state (`received`, `enriched`, `in_concertation`…).
+    pub states: std::collections::BTreeMap<String, i64>,
+}
+
+impl ListProgress {
+    /// Cases in `state`.
+    pub fn count(&self, state: crate::domain::CaseState) -> i64 {
+        self.states.get(state.as_str()).copied().unwrap_or(0)
+    }
+
+    /// Cases past CAF's enrichment (enriched, or further on).
+    pub fn enriched_or_further(&self) -> i64 {
+        self.states.values().sum::<i64>() - self.count(crate::domain::CaseState::Received)
+    }
+
+    /// Cases routed to the members or decided.
+    pub fn routed_or_further(&self) -> i64 {
+        self.enriched_or_further() - self.count(crate::domain::CaseState::Enriched)
+    }
+
+    /// Cases decided in a concertation (a referent, or not processed).
+    pub fn decided(&self) -> i64 {
+        self.routed_or_further() - self.count(crate::domain::CaseState::InConcertation)
+    }
+}
+
+/// Every list received, newest first, each with what became of its cases
+/// (`source`, `secretariat`).
+pub async fn all_with_progress(
+    app: &App,
+    actor: &Actor,
+) -> Result<Vec<(ListMeta, ListProgress)>, CircuitError> {
+    let lists = all(app, actor).await?;
+    let mut by_list: std::collections::HashMap<String, ListProgress> = Default::default();
+    for (list, state, n) in crate::store::cases::states_by_list(app.store.pool()).await? {
+        by_list
+            .entry(list)
+            .or_default()
+            .states
+            .insert(state.as_str().to_owned(), n);
+    }
+    Ok(lists
+        .into_iter()
+        .map(|l| {
+            let p = by_list.remove(&l.list_id).unwrap_or_default();
+            (l, p)
+        })
+        .collect())
+}
+
 /// The answer to routing a list (docs/convention.md `POST /v1/lists/{id}/route`).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RouteReceipt {

@@ -74,6 +74,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<i32> {
         listen: None,
         data: args.data.clone(),
         database_url: args.database_url.clone(),
+        console_listen: None,
     };
     let cfg = Config::load(&args.config, &overrides)?;
     let data = cfg.gateway.storage.data.clone();

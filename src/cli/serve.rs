@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// `postgres://…` to use PostgreSQL instead of the embedded SQLite.
     #[arg(long, env = "PASSERELLE_DATABASE_URL")]
     database_url: Option<String>,
+    /// The console's listening address (the people's pages), overriding
+    /// `[console] listen`.
+    #[arg(long)]
+    console_listen: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -30,6 +34,7 @@ impl ServeArgs {
             listen: self.listen,
             data: self.data.clone(),
             database_url: self.database_url.clone(),
+            console_listen: self.console_listen,
         }
     }
 }
@@ -56,6 +61,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "passerelle listening on https://{} (mutual TLS); Ctrl-C to stop, SIGHUP to reload",
         server.addr
     );
+    if let Some(console) = server.console_addr {
+        eprintln!("console (the people's pages) on https://{console}/");
+    }
     let reload = server.reload_handle();
     let stop = super::shutdown_signal();
     tokio::pin!(stop);

@@ -22,6 +22,29 @@ struct RawGateway {
     policy: PathBuf,
     #[serde(default)]
     people: Option<PathBuf>,
+    #[serde(default)]
+    console: ConsoleSettings,
+}
+
+/// The console: the people's pages (docs/convention.md "The console").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleSettings {
+    /// Address and port of the console's HTTPS listener (the gateway's
+    /// server certificate; a client certificate is requested, not
+    /// required); `None`: no console.
+    pub listen: Option<SocketAddr>,
+    /// Minutes a session may stay unused before it ends.
+    pub session_idle_minutes: u64,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        ConsoleSettings {
+            listen: None,
+            session_idle_minutes: 30,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -249,6 +272,8 @@ pub struct GatewayConfig {
     pub policy_file: PathBuf,
     /// `people.toml`, the console's people (none: nobody enters the console).
     pub people_file: Option<PathBuf>,
+    /// The console.
+    pub console: ConsoleSettings,
 }
 
 impl GatewayConfig {
@@ -343,7 +368,16 @@ impl GatewayConfig {
             partners_file: r(&raw.partners),
             policy_file: r(&raw.policy),
             people_file: raw.people.as_deref().map(r),
+            console: raw.console,
         };
+        if cfg.console.session_idle_minutes == 0 {
+            errors.push(ConfigError::invalid(
+                path,
+                "console.session_idle_minutes",
+                "the value is zero",
+                "give it a positive number of minutes (30 in the example)",
+            ));
+        }
         for (key, file) in [
             ("tls.ca", &cfg.tls.ca),
             ("tls.cert", &cfg.tls.cert),

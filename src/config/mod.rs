@@ -15,7 +15,8 @@ mod policy;
 pub mod secrets;
 
 pub use gateway::{
-    AuditSettings, GatewayConfig, Limits, ServerSettings, StorageSettings, TlsSettings,
+    AuditSettings, ConsoleSettings, GatewayConfig, Limits, ServerSettings, StorageSettings,
+    TlsSettings,
 };
 pub use partners::{CertificateIdentity, Partner, PartnerId, Partners, Role};
 pub use people::{People, PersonEntry};
@@ -190,6 +191,8 @@ pub struct Overrides {
     pub data: Option<PathBuf>,
     /// `--database-url`.
     pub database_url: Option<String>,
+    /// `--console-listen`.
+    pub console_listen: Option<std::net::SocketAddr>,
 }
 
 impl Config {
@@ -223,6 +226,9 @@ impl Config {
         };
         if let Some(listen) = overrides.listen {
             gateway.server.listen = listen;
+        }
+        if let Some(listen) = overrides.console_listen {
+            gateway.console.listen = Some(listen);
         }
         if let Some(data) = &overrides.data {
             gateway.storage.data = data.clone();

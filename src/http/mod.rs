@@ -20,6 +20,7 @@ mod server;
 
 pub use caller::{Caller, Peer};
 pub use error::{ApiError, Detail};
+pub use guard::bounded;
 pub use server::{ReloadError, ReloadHandle, RunningServer, start};
 
 use crate::app::App;

@@ -37,8 +37,11 @@ use tower::ServiceExt;
 pub struct RunningServer {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where the console listens, when it is configured.
+    pub console_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    console_task: Option<tokio::task::JoinHandle<()>>,
     summaries: tokio::task::JoinHandle<()>,
     reload: ReloadHandle,
 }
@@ -49,6 +52,9 @@ impl RunningServer {
         let _ = self.stop.send(true);
         let _ = tokio::time::timeout(grace, async {
             let _ = self.task.await;
+            if let Some(t) = self.console_task {
+                let _ = t.await;
+            }
             // The refusals counted but not yet summarised are written.
             let _ = self.summaries.await;
         })
@@ -97,6 +103,8 @@ type Stamp = Option<(Option<SystemTime>, u64)>;
 struct Shared {
     app: Arc<App>,
     acceptor: RwLock<TlsAcceptor>,
+    /// The console's: the same material, a client certificate optional.
+    console_acceptor: RwLock<TlsAcceptor>,
     crl_stamps: Mutex<Vec<Stamp>>,
 }
 
@@ -124,8 +132,11 @@ impl ReloadHandle {
         let s = &self.shared;
         *s.crl_stamps.lock().unwrap_or_else(|p| p.into_inner()) = crl_stamps(&s.app);
         match load_tls(&s.app) {
-            Ok(config) => {
+            Ok((config, console)) => {
                 *s.acceptor.write().unwrap_or_else(|p| p.into_inner()) = TlsAcceptor::from(config);
+                *s.console_acceptor
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner()) = TlsAcceptor::from(console);
                 tracing::info!("TLS material reloaded (CA, CRLs, server certificate and key)");
                 Ok(())
             }
@@ -177,12 +188,12 @@ impl ReloadHandle {
         changed
     }
 
-    fn acceptor(&self) -> TlsAcceptor {
-        self.shared
-            .acceptor
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+    fn acceptor(&self, door: Door) -> TlsAcceptor {
+        let lock = match door {
+            Door::Api => &self.shared.acceptor,
+            Door::Console => &self.shared.console_acceptor,
+        };
+        lock.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn partners(&self) -> Arc<Partners> {
@@ -204,10 +215,11 @@ fn crl_stamps(app: &App) -> Vec<Stamp> {
         .collect()
 }
 
-/// Reads and checks the TLS material: the server configuration. With
+/// Reads and checks the TLS material: the server configurations of the
+/// API and of the console. With
 /// `production = true` the development PKI is refused; without, it is
 /// accepted with a warning.
-fn load_tls(app: &App) -> Result<Arc<rustls::ServerConfig>, StartError> {
+fn load_tls(app: &App) -> Result<(TlsConfig, TlsConfig), StartError> {
     let g = &app.config.gateway;
     crate::config::secrets::ensure_private(&g.tls.key)?;
     let read = |p: &std::path::Path| {
@@ -239,32 +251,40 @@ fn load_tls(app: &App) -> Result<Arc<rustls::ServerConfig>, StartError> {
             "DEVELOPMENT PKI IN USE (certs-example/, `passerelle dev-certs`): its CA key is public; never use it in production (set `production = true` in [server] to refuse it)"
         );
     }
-    Ok(crate::tls::server_config(
-        &ca,
-        &cert,
-        &read(&g.tls.key)?,
-        &crls,
-    )?)
+    let key = read(&g.tls.key)?;
+    Ok((
+        crate::tls::server_config(&ca, &cert, &key, &crls)?,
+        crate::tls::console_server_config(&ca, &cert, &key, &crls)?,
+    ))
+}
+
+type TlsConfig = Arc<rustls::ServerConfig>;
+
+/// Which front door a listener is: the API (a partner's certificate
+/// required) or the console (a person's certificate optional).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Door {
+    Api,
+    Console,
 }
 
 /// Loads the TLS material, binds the listener and starts serving.
 pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
     crate::tls::install_crypto_provider();
     let stamps = crl_stamps(&app);
-    let tls = load_tls(&app)?;
+    let (tls, console_tls) = load_tls(&app)?;
     let g = &app.config.gateway;
-    let addr = g.server.listen;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Listen { addr, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| StartError::Listen { addr, source })?;
+    let (listener, addr) = bind(g.server.listen).await?;
+    let console = match g.console.listen {
+        Some(a) => Some(bind(a).await?),
+        None => None,
+    };
     let (stop, stopped) = watch::channel(false);
     let reload = ReloadHandle {
         shared: Arc::new(Shared {
             app: app.clone(),
             acceptor: RwLock::new(TlsAcceptor::from(tls)),
+            console_acceptor: RwLock::new(TlsAcceptor::from(console_tls)),
             crl_stamps: Mutex::new(stamps),
         }),
     };
@@ -281,21 +301,54 @@ pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
             stopped.clone(),
         ));
     }
+    let (console_addr, console_task) = match console {
+        Some((listener, console_addr)) => {
+            let router = crate::console::router(state.clone());
+            tracing::info!(%console_addr, "console listening (HTTPS, personal certificate optional)");
+            (
+                Some(console_addr),
+                Some(tokio::spawn(accept_loop(
+                    listener,
+                    reload.clone(),
+                    router,
+                    state.clone(),
+                    stopped.clone(),
+                    Door::Console,
+                ))),
+            )
+        }
+        None => (None, None),
+    };
     let task = tokio::spawn(accept_loop(
         listener,
         reload.clone(),
         router,
         state,
         stopped,
+        Door::Api,
     ));
     tracing::info!(%addr, "listening (mutual TLS)");
     Ok(RunningServer {
         addr,
+        console_addr,
         stop,
         task,
+        console_task,
         summaries,
         reload,
     })
+}
+
+/// Binds `addr` (port 0: one the system picks); the listener and its
+/// address.
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Listen { addr, source })?;
+    Ok((listener, addr))
 }
 
 /// Looks at the CRL files every `every`; reloads when one changed.
@@ -356,6 +409,7 @@ async fn accept_loop(
     router: Router,
     state: Arc<HttpState>,
     mut stopped: watch::Receiver<bool>,
+    door: Door,
 ) {
     let s = &state.app.config.gateway.server;
     let max = s.max_connections;
@@ -401,7 +455,7 @@ async fn accept_loop(
             tracing::warn!(%remote, max_per_ip, "too many open connections from this address; closed");
             continue;
         };
-        let acceptor = reload.acceptor();
+        let acceptor = reload.acceptor(door);
         let partners = reload.partners();
         let router = router.clone();
         let state = state.clone();
@@ -431,24 +485,39 @@ async fn accept_loop(
                     return;
                 }
             };
-            let identity = match crate::tls::peer_identity(&tls) {
-                Some(Ok(id)) => Arc::new(id),
+            let identity = match (crate::tls::peer_identity(&tls), door) {
+                (Some(Ok(id)), _) => Some(Arc::new(id)),
+                // The console lets a browser without a certificate reach
+                // its sign-in page.
+                (None, Door::Console) => None,
                 _ => {
                     refused(&state, remote, "no readable client certificate").await;
                     return;
                 }
             };
-            let partner = partners
-                .by_certificate(identity.common_name.as_deref(), &identity.sha256)
-                .cloned();
-            let peer = Peer {
-                identity,
-                partner,
-                remote,
+            let peer = match (identity, door) {
+                (Some(identity), Door::Api) => {
+                    let partner = partners
+                        .by_certificate(identity.common_name.as_deref(), &identity.sha256)
+                        .cloned();
+                    Attached::Api(Peer {
+                        identity,
+                        partner,
+                        remote,
+                    })
+                }
+                (identity, _) => Attached::Console(crate::console::Visitor { identity, remote }),
             };
             let service = hyper::service::service_fn(
                 move |mut req: hyper::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(peer.clone());
+                    match &peer {
+                        Attached::Api(p) => {
+                            req.extensions_mut().insert(p.clone());
+                        }
+                        Attached::Console(v) => {
+                            req.extensions_mut().insert(v.clone());
+                        }
+                    }
                     router.clone().oneshot(req.map(axum::body::Body::new))
                 },
             );
@@ -472,6 +541,12 @@ async fn accept_loop(
     }
     // Let open connections finish: wait until every slot is back.
     let _ = slots.acquire_many(max as u32).await;
+}
+
+/// What a connection attaches to each of its requests.
+enum Attached {
+    Api(Peer),
+    Console(crate::console::Visitor),
 }
 
 /// A refused handshake: logged with the remote address (ip:port) and its

@@ -415,3 +415,21 @@ fn states_sql(keep: fn(CaseState) -> bool) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// How many cases of each list are in each state: `(list_id, state,
+/// count)` (what became of each list, for the source's console page).
+pub async fn states_by_list(pool: &AnyPool) -> Result<Vec<(String, CaseState, i64)>, StoreError> {
+    let rows = sqlx::query("SELECT list_id, state, COUNT(*) FROM cases GROUP BY list_id, state")
+        .fetch_all(pool)
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let state: String = r.try_get(1)?;
+        let state = CaseState::parse(&state).ok_or(StoreError::Invalid {
+            column: "cases.state",
+            value: state,
+        })?;
+        out.push((r.try_get(0)?, state, r.try_get(2)?));
+    }
+    Ok(out)
+}

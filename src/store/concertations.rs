@@ -123,3 +123,34 @@ pub async fn undecided_proposals(
     })
     .collect()
 }
+
+/// A concertation as listed: id, date, cases on its agenda.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// Id.
+    pub concertation_id: String,
+    /// `AAAA-MM-JJ`.
+    pub date: String,
+    /// Cases on its agenda.
+    pub cases: i64,
+}
+
+/// Every concertation, newest first.
+pub async fn all(pool: &sqlx::AnyPool) -> Result<Vec<Held>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT c.concertation_id, c.date, \
+         (SELECT COUNT(*) FROM agenda a WHERE a.concertation_id = c.concertation_id) \
+         FROM concertations c ORDER BY c.created_at DESC, c.concertation_id DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Held {
+                concertation_id: r.try_get(0)?,
+                date: r.try_get(1)?,
+                cases: r.try_get(2)?,
+            })
+        })
+        .collect()
+}

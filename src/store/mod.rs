@@ -13,6 +13,7 @@
 
 pub mod cases;
 pub mod concertations;
+pub mod console;
 pub mod decisions;
 pub mod enrichments;
 pub mod events;
@@ -212,7 +213,7 @@ impl Drop for Checkpoints {
 }
 
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(&str, &'static str); 7] = match backend {
+    let files: [(&str, &'static str); 8] = match backend {
         Backend::Sqlite => [
             ("init", include_str!("migrations/sqlite/0001_init.sql")),
             (
@@ -235,6 +236,10 @@ fn migrator(backend: Backend) -> Migrator {
             (
                 "audit guards",
                 include_str!("migrations/sqlite/0007_audit_guards.sql"),
+            ),
+            (
+                "console",
+                include_str!("migrations/sqlite/0008_console.sql"),
             ),
         ],
         Backend::Postgres => [
@@ -259,6 +264,10 @@ fn migrator(backend: Backend) -> Migrator {
             (
                 "audit guards",
                 include_str!("migrations/postgres/0007_audit_guards.sql"),
+            ),
+            (
+                "console",
+                include_str!("migrations/postgres/0008_console.sql"),
             ),
         ],
     };

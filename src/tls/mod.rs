@@ -21,7 +21,7 @@ pub use devpki::{
     make_foreign_ca_client, make_leaf_cert,
 };
 pub use identity::{AmbiguousIdentity, PeerIdentity};
-pub use server::{peer_certificate, peer_identity, server_config};
+pub use server::{console_server_config, peer_certificate, peer_identity, server_config};
 
 /// The only ALPN protocol spoken by the gateway.
 pub const ALPN_HTTP11: &[u8] = b"http/1.1";

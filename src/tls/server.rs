@@ -25,6 +25,29 @@ pub fn server_config(
     key_pem: &[u8],
     crl_pems: &[Vec<u8>],
 ) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    build(ca_pem, cert_pem, key_pem, crl_pems, false)
+}
+
+/// The console's TLS configuration: as [`server_config`], except that a
+/// client certificate is requested, not required (a browser without a
+/// personal certificate reaches the sign-in page). One that is presented
+/// is verified as strictly: chained to the partner CA, not revoked.
+pub fn console_server_config(
+    ca_pem: &[u8],
+    cert_pem: &[u8],
+    key_pem: &[u8],
+    crl_pems: &[Vec<u8>],
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    build(ca_pem, cert_pem, key_pem, crl_pems, true)
+}
+
+fn build(
+    ca_pem: &[u8],
+    cert_pem: &[u8],
+    key_pem: &[u8],
+    crl_pems: &[Vec<u8>],
+    optional_client: bool,
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let provider = crate::tls::provider_arc();
     let roots = crate::tls::load_roots(ca_pem, "partner CA certificate")?;
 
@@ -45,10 +68,14 @@ pub fn server_config(
         }
     }
 
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+    let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .with_crls(crls)
-        .enforce_revocation_expiration()
-        .build()?;
+        .enforce_revocation_expiration();
+    let verifier = if optional_client {
+        builder.allow_unauthenticated().build()?
+    } else {
+        builder.build()?
+    };
 
     let chain = crate::tls::load_certs(cert_pem, "server certificate")?;
     let key = crate::tls::load_key(key_pem, "server private key")?;

@@ -665,6 +665,7 @@ async fn the_runtime_role_cannot_update_delete_truncate_or_disable_triggers() {
         listen: Some(([127, 0, 0, 1], 0).into()),
         data: Some(app.dir.path().join("data")),
         database_url: Some(url.clone()),
+        console_listen: Some(([127, 0, 0, 1], 0).into()),
     };
     let config = passerelle::config::Config::load(&app.config_path(), &overrides).unwrap();
     let gw = passerelle::app::App::open(config)
@@ -750,6 +751,7 @@ async fn a_second_instance_with_other_keys_refuses_to_start(db: Db) {
             listen: Some(([127, 0, 0, 1], 0).into()),
             data: Some(second.clone()),
             database_url: Some(app.app.config.gateway.storage.url()),
+            console_listen: Some(([127, 0, 0, 1], 0).into()),
         };
         let config = passerelle::config::Config::load(&app.config_path(), &overrides).unwrap();
         passerelle::app::App::open(config).await

@@ -390,6 +390,7 @@ fn test_config(
         listen: Some(([127, 0, 0, 1], 0).into()),
         data: Some(data.to_owned()),
         database_url,
+        console_listen: Some(([127, 0, 0, 1], 0).into()),
     };
     passerelle::config::Config::load(&config_dir.join("passerelle.toml"), &overrides).unwrap()
 }

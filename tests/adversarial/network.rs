@@ -427,6 +427,7 @@ async fn the_development_pki_is_refused_in_production() {
         listen: Some(([127, 0, 0, 1], 0).into()),
         data: Some(dir.path().join("data")),
         database_url: None,
+        console_listen: Some(([127, 0, 0, 1], 0).into()),
     };
     let cfg = passerelle::config::Config::load(&server_toml(dir.path()), &overrides).unwrap();
     let app = passerelle::app::App::open(cfg).await.unwrap();

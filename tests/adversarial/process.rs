@@ -64,7 +64,13 @@ impl Site {
         self.starts += 1;
         let log = self.dir.path().join(format!("serve-{}.log", self.starts));
         let child = self
-            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .command(&[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--console-listen",
+                "127.0.0.1:0",
+            ])
             .env("RUST_LOG", level)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

@@ -30,6 +30,8 @@ pub struct TestApp {
     pub base: String,
     /// The address.
     pub addr: std::net::SocketAddr,
+    /// The console's `https://127.0.0.1:PORT`.
+    pub console: String,
     /// The gateway's state (store, keys) for checks behind the API.
     pub app: Arc<App>,
     server: Option<RunningServer>,
@@ -117,6 +119,7 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&Path)) -> Option<TestApp
         listen: Some(([127, 0, 0, 1], 0).into()),
         data: Some(dir.path().join("data")),
         database_url: database_url.clone(),
+        console_listen: Some(([127, 0, 0, 1], 0).into()),
     };
     let config = Config::load(&main, &overrides).expect("example configuration loads");
     let app = App::open(config).await.expect("gateway opens");
@@ -124,8 +127,10 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&Path)) -> Option<TestApp
         .await
         .expect("server starts");
     let addr = server.addr;
+    let console_port = server.console_addr.expect("console listener").port();
     Some(TestApp {
         base: format!("https://127.0.0.1:{}", addr.port()),
+        console: format!("https://127.0.0.1:{console_port}"),
         addr,
         dir,
         app,
@@ -148,14 +153,16 @@ impl TestApp {
             listen: Some(self.addr),
             data: Some(self.dir.path().join("data")),
             database_url: self.database_url.clone(),
+            console_listen: Some(([127, 0, 0, 1], 0).into()),
         };
         let config = Config::load(&self.config_path(), &overrides).expect("configuration loads");
         self.app = App::open(config).await.expect("gateway reopens");
-        self.server = Some(
-            passerelle::http::start(self.app.clone())
-                .await
-                .expect("server restarts on the same address"),
-        );
+        let server = passerelle::http::start(self.app.clone())
+            .await
+            .expect("server restarts on the same address");
+        let console_port = server.console_addr.expect("console listener").port();
+        self.console = format!("https://127.0.0.1:{console_port}");
+        self.server = Some(server);
     }
 
     /// The test's development PKI folder.

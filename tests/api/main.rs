@@ -5,6 +5,7 @@
 mod accountability;
 mod audit;
 mod circuit;
+mod console;
 mod helpers;
 mod identity;
 mod lists;

@@ -1,0 +1,71 @@
+//! `/alertes` (the secretariat): households not yet reached, most urgent
+//! first.
+
+use super::page::{self, Refusal, layout};
+use super::session::audited;
+use super::{ConsoleState, Signed};
+use crate::circuit::alerts;
+use crate::domain::CaseState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+use std::sync::Arc;
+
+/// A case's state in French.
+pub(super) fn state_fr(s: CaseState) -> &'static str {
+    match s {
+        CaseState::Received => "reçu, en attente de la CAF",
+        CaseState::Enriched => "enrichi par la CAF",
+        CaseState::InConcertation => "en concertation, sans référent",
+        CaseState::Attributed => "référent désigné, pas encore joint",
+        CaseState::Contacted => "joint",
+        CaseState::Closed => "clos",
+        CaseState::NonTraite => "non traité",
+    }
+}
+
+/// `GET /alertes`.
+pub(super) async fn page(
+    State(st): State<Arc<ConsoleState>>,
+    signed: Signed,
+) -> Result<Response, Refusal> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut list = alerts::alerts(st.app(), &signed.actor, today).await?;
+    list.sort_by_key(|a| a.jours_restants);
+    let passed = list.iter().filter(|a| a.jours_restants < 0).count();
+    let body = html! {
+        p {
+            (list.len()) " ménage(s) pas encore joint(s) au " (page::day_fr(today))
+            @if passed > 0 { ", dont " strong { (passed) " au délai légal dépassé" } }
+            "."
+        }
+        @if !list.is_empty() {
+            table {
+                caption { "Ménages pas encore joints, les plus urgents d'abord" }
+                thead { tr {
+                    th scope="col" { "Dossier" }
+                    th scope="col" { "Date du CDP" }
+                    th scope="col" { "Délai restant" }
+                    th scope="col" { "État" }
+                    th scope="col" { "Référent" }
+                } }
+                tbody {
+                    @for a in &list {
+                        tr {
+                            td { code { (a.token.as_str()) } }
+                            td { (page::date_fr(&a.date_cdp)) }
+                            td.num class=[(a.jours_restants < 15).then_some("urgent")] { (page::days_left(a.jours_restants)) }
+                            td { (state_fr(a.state)) }
+                            td { (a.referent.as_deref().unwrap_or("—")) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(audited(page::answer(
+        StatusCode::OK,
+        layout(Some(&signed), "/alertes", "Alertes", body),
+    )))
+}

@@ -1,0 +1,219 @@
+//! `/chiffres` (the secretariat, the DPO): the CCAPEX's table for any
+//! period of CDP dates, as tables and as server-rendered SVG charts, and
+//! the same figures as CSV.
+
+use super::page::{self, Refusal, layout};
+use super::{ConsoleState, Signed};
+use crate::circuit::figures::{self, Stats};
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use std::sync::Arc;
+
+/// The period asked for (`du`, `au`: `AAAA-MM-JJ` or `JJ/MM/AAAA`).
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct Window {
+    du: Option<String>,
+    au: Option<String>,
+}
+
+/// The window: by default the twelve months up to today.
+fn window(w: &Window) -> Result<(time::Date, time::Date), Refusal> {
+    let parse = |v: &Option<String>, what: &str| -> Result<Option<time::Date>, Refusal> {
+        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => crate::domain::parse_date(s).map(Some).map_err(|_| {
+                Refusal::bad_form(format!(
+                    "La date {what} « {s} » n'est pas une date (JJ/MM/AAAA)."
+                ))
+            }),
+        }
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let to = parse(&w.au, "de fin")?.unwrap_or(today);
+    let from = parse(&w.du, "de début")?.unwrap_or(to - time::Duration::days(365));
+    if from > to {
+        return Err(Refusal::bad_form(
+            "La date de début est après la date de fin.",
+        ));
+    }
+    Ok((from, to))
+}
+
+/// Horizontal bars, one per `(label, value)`, drawn on the server with
+/// presentation attributes only (the CSP forbids inline styles).
+fn bars(id: &str, title: &str, items: &[(String, u64)]) -> Markup {
+    const LABEL: u32 = 210;
+    const BAR: u32 = 300;
+    const ROW: u32 = 26;
+    let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let height = ROW * items.len() as u32 + 8;
+    let width = LABEL + BAR + 60;
+    html! {
+        figure {
+            svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby=(id)
+                width=(width) height=(height) viewBox={ "0 0 " (width) " " (height) } {
+                title id=(id) { (title) }
+                @for (i, (label, v)) in items.iter().enumerate() {
+                    @let y = 4 + ROW * i as u32;
+                    @let w = (u64::from(BAR) * v / max) as u32;
+                    text x=(LABEL - 8) y=(y + 17) text-anchor="end" font-size="14" fill="#1e1e1e" { (label) }
+                    rect x=(LABEL) y=(y + 3) width=(w.max(1)) height=(ROW - 8) fill="#000091" {}
+                    text x=(LABEL + w.max(1) + 6) y=(y + 17) font-size="14" fill="#1e1e1e" { (v) }
+                }
+            }
+            figcaption { (title) }
+        }
+    }
+}
+
+fn median(d: Option<f64>) -> String {
+    match d {
+        Some(v) => format!("{} j", format!("{v:.1}").replace('.', ",")),
+        None => "—".to_owned(),
+    }
+}
+
+fn tables(s: &Stats) -> Markup {
+    let attributions: Vec<(String, u64)> = s
+        .attributions
+        .iter()
+        .map(|a| (a.organisme.clone(), a.total))
+        .chain([
+            ("non traités".to_owned(), s.non_traites.total),
+            ("en attente".to_owned(), s.en_attente.total),
+        ])
+        .collect();
+    let axes: Vec<(String, u64)> = s
+        .axes
+        .iter()
+        .map(|(k, v)| (k.replace('_', " "), *v))
+        .collect();
+    let court: Vec<(String, u64)> = s
+        .judiciaire
+        .iter()
+        .map(|(k, v)| (k.replace('_', " "), *v))
+        .collect();
+    html! {
+        p { strong { (s.total_cdp) } " commandement(s) de payer datés du " (page::date_fr(&s.from)) " au " (page::date_fr(&s.to)) "." }
+        h2 { "Attributions" }
+        table {
+            caption { "Tableau de la CCAPEX : attributions par référent" }
+            thead { tr {
+                th scope="col" { "Référent" }
+                th scope="col" { "Dossiers" }
+                th scope="col" { "Part" }
+                th scope="col" { "Nouveaux ménages" }
+                th scope="col" { "Sans suite" }
+                th scope="col" { "Délai médian au premier contact" }
+            } }
+            tbody {
+                @for a in &s.attributions {
+                    tr {
+                        th scope="row" { (a.organisme) }
+                        td.num { (a.total) }
+                        td.num { (a.pct) " %" }
+                        td.num { (a.nouvelles) }
+                        td.num { (a.sans_suite) }
+                        td.num { (median(a.delai_premier_contact_median_jours)) }
+                    }
+                }
+                tr {
+                    th scope="row" { "Non traités" }
+                    td.num { (s.non_traites.total) }
+                    td.num { (s.non_traites.pct) " %" }
+                    td { } td { } td { }
+                }
+                tr {
+                    th scope="row" { "En attente de décision" }
+                    td.num { (s.en_attente.total) }
+                    td.num { (s.en_attente.pct) " %" }
+                    td { } td { } td { }
+                }
+            }
+            tfoot { tr {
+                th scope="row" { "Tous référents" }
+                td.num { (s.total_cdp) }
+                td.num { "100 %" }
+                td { } td { }
+                td.num { (median(s.delai_premier_contact_median_jours)) }
+            } }
+        }
+        (bars("g-attributions", "Dossiers par référent", &attributions))
+        @if !s.non_traites.motifs.is_empty() {
+            h2 { "Non traités, par motif" }
+            ul { @for (m, n) in &s.non_traites.motifs { li { (super::concertations::motif_fr(m)) " : " (n) } } }
+        }
+        h2 { "Axes d'accompagnement" }
+        @if axes.is_empty() { p { "Aucun axe d'accompagnement déclaré sur la période." } }
+        @else {
+            table {
+                caption { "Ménages par axe d'accompagnement" }
+                thead { tr { th scope="col" { "Axe" } th scope="col" { "Ménages" } } }
+                tbody { @for (k, v) in &axes { tr { th scope="row" { (k) } td.num { (v) } } } }
+            }
+            (bars("g-axes", "Ménages par axe d'accompagnement", &axes))
+        }
+        h2 { "Procédure judiciaire" }
+        @if court.is_empty() { p { "Aucun événement judiciaire déclaré sur la période." } }
+        @else {
+            table {
+                caption { "Ménages par événement de la procédure" }
+                thead { tr { th scope="col" { "Événement" } th scope="col" { "Ménages" } } }
+                tbody { @for (k, v) in &court { tr { th scope="row" { (k) } td.num { (v) } } } }
+            }
+            (bars("g-judiciaire", "Ménages par événement de la procédure", &court))
+        }
+    }
+}
+
+/// `GET /chiffres?du=&au=`.
+pub(super) async fn page(
+    State(st): State<Arc<ConsoleState>>,
+    signed: Signed,
+    Query(w): Query<Window>,
+) -> Result<Response, Refusal> {
+    let (from, to) = window(&w)?;
+    let s = figures::stats(st.app(), &signed.actor, Some(from), Some(to)).await?;
+    let body = html! {
+        form method="get" action="/chiffres" .inline {
+            p {
+                label for="du" { "Du" }
+                input id="du" name="du" type="date" value=(from.to_string());
+                " "
+                label for="au" { "au" }
+                input id="au" name="au" type="date" value=(to.to_string());
+                " "
+                button type="submit" { "Afficher" }
+            }
+        }
+        p { a href={ "/chiffres.csv?du=" (from) "&au=" (to) } download { "Télécharger ces chiffres (CSV)" } }
+        (tables(&s))
+    };
+    Ok(page::answer(
+        StatusCode::OK,
+        layout(Some(&signed), "/chiffres", "Chiffres", body),
+    ))
+}
+
+/// `GET /chiffres.csv?du=&au=`.
+pub(super) async fn csv(
+    State(st): State<Arc<ConsoleState>>,
+    signed: Signed,
+    Query(w): Query<Window>,
+) -> Result<Response, Refusal> {
+    let (from, to) = window(&w)?;
+    let s = figures::stats(st.app(), &signed.actor, Some(from), Some(to)).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"chiffres-{from}-{to}.csv\""),
+            ),
+        ],
+        figures::to_csv(&s),
+    )
+        .into_response())
+}

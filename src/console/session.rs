@@ -1,0 +1,344 @@
+//! Who is at the console: sessions (in the database, named by the SHA-256
+//! of their cookie), the sign-in with a personal certificate (a session
+//! starts at once, no click), the idle delay, sign-out, the CSRF token of
+//! every form, and the audit entry of every page.
+
+use super::page;
+use super::{ConsoleState, Visitor};
+use crate::audit::{self, AuditRecord, Outcome};
+use crate::circuit::Actor;
+use crate::config::PersonEntry;
+use crate::store::console::{self as sessions, Session};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::sync::Arc;
+
+/// The session cookie's name. `__Host-`: the browser keeps it only if it
+/// is `Secure`, for this host alone and the whole path.
+pub const COOKIE: &str = "__Host-passerelle";
+
+/// A signed-in person, as the handlers get them.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The person, acting for their partner with their own roles.
+    pub actor: Actor,
+    /// Their entry of `people.toml`.
+    pub person: Arc<PersonEntry>,
+    /// The session's CSRF token (the hidden `csrf` input of every form).
+    pub csrf: String,
+}
+
+impl Signed {
+    /// Refuses a form whose `csrf` is not the session's (compared in
+    /// constant time).
+    pub fn check_csrf(&self, given: Option<&str>) -> Result<(), page::Refusal> {
+        use subtle::ConstantTimeEq;
+        let ok = given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(self.csrf.as_bytes())));
+        if ok {
+            Ok(())
+        } else {
+            Err(page::Refusal::csrf())
+        }
+    }
+}
+
+impl FromRequestParts<Arc<ConsoleState>> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &Arc<ConsoleState>,
+    ) -> Result<Self, Response> {
+        parts.extensions.get::<Signed>().cloned().ok_or_else(|| {
+            // The guard lets only the sign-in page and the stylesheet
+            // through without a person.
+            Redirect::to("/connexion").into_response()
+        })
+    }
+}
+
+/// Marks an answer whose action wrote its own audit entries.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Audited;
+
+/// Marks `r` as audited by its action.
+pub(super) fn audited(mut r: Response) -> Response {
+    r.extensions_mut().insert(Audited);
+    r
+}
+
+fn sha256_hex(s: &str) -> String {
+    crate::util::sha256_hex(s.as_bytes())
+}
+
+fn random_hex() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn cookie_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Pages reachable without a session.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/connexion" | "/console.css")
+}
+
+/// The middleware: finds or starts the session, checks the rate, runs
+/// the handler and writes the page's audit entry (unless its action wrote
+/// its own).
+pub(super) async fn guard(
+    State(st): State<Arc<ConsoleState>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let request_id = crate::util::new_id("req");
+    let route = format!(
+        "{} {}",
+        req.method(),
+        crate::http::bounded(req.uri().path())
+    );
+    let Some(visitor) = req.extensions().get::<Visitor>().cloned() else {
+        return page::Refusal::internal(&"console request without TLS peer").into_response();
+    };
+    let mut rec = AuditRecord::new("console.request", Outcome::Ok);
+    rec.route = Some(route.clone());
+    rec.request_id = Some(request_id.clone());
+    rec.cert_sha256 = visitor.identity.as_ref().map(|i| i.sha256.clone());
+    let (signed, set_cookie) = match resolve(&st, &visitor, cookie_of(req.headers())).await {
+        Ok(v) => v,
+        Err(e) => return page::Refusal::internal(&e).into_response(),
+    };
+    let limiter_key = match &signed {
+        Some(s) => format!("person:{}", s.person.id),
+        None => format!("ip:{}", visitor.remote.ip()),
+    };
+    let resp = if st.limiter.check_key(&limiter_key).is_err() {
+        page::Refusal::rate_limited().into_response()
+    } else {
+        match signed {
+            Some(mut s) => {
+                rec.partner = Some(s.actor.partner_id().to_owned());
+                rec.person = Some(s.person.id.clone());
+                s.actor.request_id = request_id.clone();
+                s.actor.route = route.clone();
+                req.extensions_mut().insert(s);
+                run(&st, req, next).await
+            }
+            None if is_public(req.uri().path()) => run(&st, req, next).await,
+            None if req.method() == Method::GET || req.method() == Method::HEAD => {
+                if visitor.identity.is_some() {
+                    // A certificate of the CA that is nobody's of people.toml.
+                    page::Refusal::unknown_person().into_response()
+                } else {
+                    Redirect::to("/connexion").into_response()
+                }
+            }
+            None => page::Refusal::not_signed_in().into_response(),
+        }
+    };
+    let mut resp = if resp.extensions().get::<Audited>().is_some() {
+        resp
+    } else {
+        let status = resp.status();
+        rec.status = Some(status.as_u16());
+        rec.outcome = if status.is_server_error() {
+            Outcome::Error
+        } else if status.is_client_error() {
+            Outcome::Refused
+        } else {
+            Outcome::Ok
+        };
+        rec.reason = resp
+            .extensions()
+            .get::<page::Reason>()
+            .map(|r| r.0.to_owned());
+        match write(&st, &rec).await {
+            Ok(()) => resp,
+            Err(e) => page::Refusal::internal(&e).into_response(),
+        }
+    };
+    if let Some(c) = set_cookie
+        && let Ok(v) = HeaderValue::from_str(&c)
+    {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    tracing::info!(
+        request = %request_id,
+        partner = rec.partner.as_deref().unwrap_or("-"),
+        person = rec.person.as_deref().unwrap_or("-"),
+        route = %route,
+        status = resp.status().as_u16(),
+        "console answered"
+    );
+    resp
+}
+
+async fn run(st: &ConsoleState, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(st.http.request_timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => page::Refusal::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "La demande a pris trop de temps ; rien n'a été enregistré.",
+        )
+        .into_response(),
+    }
+}
+
+async fn write(st: &ConsoleState, rec: &AuditRecord) -> Result<(), crate::circuit::CircuitError> {
+    let mut tx = st.app().store.begin().await?;
+    audit::append(&mut tx, rec).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The person at the browser: the session of the cookie if it is alive
+/// (and, when the browser presents a personal certificate, that person's),
+/// else a new session for the certificate's person. Returns the cookie to
+/// set when a session starts.
+async fn resolve(
+    st: &ConsoleState,
+    visitor: &Visitor,
+    cookie: Option<String>,
+) -> Result<(Option<Signed>, Option<String>), crate::circuit::CircuitError> {
+    let app = st.app();
+    let people = &app.config.people;
+    let by_cert = visitor
+        .identity
+        .as_ref()
+        .filter(|i| i.check_unambiguous().is_ok())
+        .and_then(|i| {
+            people
+                .by_certificate(i.common_name.as_deref(), &i.sha256)
+                .map(|p| (p.clone(), i.sha256.clone()))
+        });
+    let now = crate::util::now_ms();
+    let idle_ms = app.config.gateway.console.session_idle_minutes as i64 * 60_000;
+    if let Some(c) = cookie {
+        let id = sha256_hex(&c);
+        let mut tx = app.store.begin().await?;
+        let found = sessions::touch(&mut tx, &id, now - idle_ms, now).await?;
+        tx.commit().await?;
+        if let Some(s) = found {
+            let same_person = match &by_cert {
+                Some((p, _)) => p.id == s.person,
+                None => s.method != "certificate",
+            };
+            if same_person && let Some(signed) = signed(app, &s, visitor) {
+                return Ok((Some(signed), None));
+            }
+        }
+    }
+    let Some((person, cert_sha256)) = by_cert else {
+        return Ok((None, None));
+    };
+    let cookie = random_hex();
+    let s = Session {
+        person: person.id.clone(),
+        method: "certificate".into(),
+        cert_sha256,
+        csrf: random_hex(),
+        last_seen: now,
+    };
+    let mut tx = app.store.begin().await?;
+    sessions::insert(&mut tx, &sha256_hex(&cookie), &s, now).await?;
+    let mut rec = AuditRecord::new("console.sign_in", Outcome::Ok);
+    rec.partner = Some(person.partner.to_string());
+    rec.person = Some(person.id.clone());
+    rec.cert_sha256 = Some(s.cert_sha256.clone());
+    rec.objects = vec!["method:certificate".into()];
+    audit::append(&mut tx, &rec).await?;
+    // Sessions idle past the delay go with each sign-in.
+    sessions::delete_idle(&mut tx, now - idle_ms).await?;
+    tx.commit().await?;
+    tracing::info!(person = %person.id, "console session started (certificate)");
+    Ok((
+        signed(app, &s, visitor),
+        Some(format!(
+            "{COOKIE}={cookie}; Path=/; Secure; HttpOnly; SameSite=Strict"
+        )),
+    ))
+}
+
+fn signed(app: &crate::app::App, s: &Session, visitor: &Visitor) -> Option<Signed> {
+    let person = app.config.people.get(&s.person)?.clone();
+    let partner = app.partners().get(person.partner.as_ref())?.clone();
+    let cert = visitor
+        .identity
+        .as_ref()
+        .map(|i| i.sha256.clone())
+        .unwrap_or_else(|| s.cert_sha256.clone());
+    let actor = Actor::for_person(partner, person.clone(), cert, "", "")?;
+    Some(Signed {
+        actor,
+        person,
+        csrf: s.csrf.clone(),
+    })
+}
+
+/// `GET /connexion`: how to sign in.
+pub(super) async fn sign_in_page(signed: Option<Signed>) -> Response {
+    if signed.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    page::sign_in().into_response()
+}
+
+impl axum::extract::OptionalFromRequestParts<Arc<ConsoleState>> for Signed {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &Arc<ConsoleState>,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Signed>().cloned())
+    }
+}
+
+/// The sign-out form.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct CsrfForm {
+    csrf: Option<String>,
+}
+
+/// `POST /deconnexion`: ends the session.
+pub(super) async fn sign_out(
+    State(st): State<Arc<ConsoleState>>,
+    signed: Signed,
+    headers: axum::http::HeaderMap,
+    form: axum::extract::Form<CsrfForm>,
+) -> Result<Response, page::Refusal> {
+    signed.check_csrf(form.csrf.as_deref())?;
+    let mut tx = st.app().store.begin().await?;
+    if let Some(c) = cookie_of(&headers) {
+        sessions::delete(&mut tx, &sha256_hex(&c)).await?;
+    }
+    let rec = signed.actor.record("console.sign_out", Outcome::Ok);
+    audit::append(&mut tx, &rec).await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    let mut r = page::signed_out().into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "__Host-passerelle=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    Ok(audited(r))
+}
