@@ -41,10 +41,33 @@ fn client(base: &str, certs: &Path, id: &str) -> Result<GatewayClient, DemoError
     )?)
 }
 
+/// How `demo --keep-running` stays up after the month.
+pub struct KeepRunning {
+    /// The console's address, over the configuration's.
+    pub console_listen: Option<std::net::SocketAddr>,
+    /// Resolves when the gateway should stop (Ctrl-C).
+    pub stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+}
+
+impl std::fmt::Debug for KeepRunning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeepRunning")
+            .field("console_listen", &self.console_listen)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Runs the demo, printing each step to `out`.
+///
+/// With `keep_running`, the gateway and its console stay up on the month
+/// just played (the console on the configuration's `[console] listen`,
+/// else `127.0.0.1:8444`) until `stop` resolves (Ctrl-C for the command),
+/// after printing the console's address and how to import a person's
+/// certificate into a browser.
 pub async fn run(
     config_path: &Path,
     list: Option<(PathBuf, String)>,
+    keep_running: Option<KeepRunning>,
     out: &mut impl std::io::Write,
 ) -> Result<(), DemoError> {
     let data = tempfile::tempdir().map_err(|e| DemoError::Io(e.to_string()))?;
@@ -52,9 +75,18 @@ pub async fn run(
         listen: Some(([127, 0, 0, 1], 0).into()),
         data: Some(data.path().to_path_buf()),
         database_url: None,
-        console_listen: None,
+        // Kept running: the configuration's console address, for the
+        // browser; else port 0 (two demos do not collide).
+        console_listen: match &keep_running {
+            Some(k) => k.console_listen,
+            None => Some(([127, 0, 0, 1], 0).into()),
+        },
     };
-    let config = Config::load(config_path, &overrides).map_err(|e| DemoError::Start(e.into()))?;
+    let mut config =
+        Config::load(config_path, &overrides).map_err(|e| DemoError::Start(e.into()))?;
+    if keep_running.is_some() && config.gateway.console.listen.is_none() {
+        config.gateway.console.listen = Some(([127, 0, 0, 1], 8444).into());
+    }
     let certs = config
         .gateway
         .tls
@@ -166,6 +198,31 @@ pub async fn run(
             "audit: {entries} entries written, one per request and per file produced, downloaded or acknowledged"
         ),
     );
+    if let Some(KeepRunning { stop, .. }) = keep_running {
+        let console = server
+            .console_addr
+            .map(|a| format!("https://localhost:{}/", a.port()))
+            .unwrap_or_default();
+        say(
+            out,
+            format!(
+                "\nThe gateway keeps running on this month: API {base}, console {console}\n\
+                 To open the console in a browser (development PKI, never in production):\n\
+                 \x20 1. trust {ca} as a certificate authority (Firefox: Settings > Privacy & Security > \
+                 Certificates > View Certificates > Authorities > Import; Chromium: chrome://certificate-manager);\n\
+                 \x20 2. import a person's certificate, e.g. the CCAPEX secretariat's {p12} \
+                 (password: {password}) under \"Your certificates\";\n\
+                 \x20 3. open {console} and choose the certificate when the browser asks.\n\
+                 People: person-sec-ddets (secretariat and lists), person-cesf-vh (a landlord's member), \
+                 person-dpo (figures). Ctrl-C stops the gateway (the demo's data goes with it).",
+                ca = certs.join("ca.crt").display(),
+                p12 = certs.join("person-sec-ddets.p12").display(),
+                password = crate::tls::devpki::P12_PASSWORD,
+            ),
+        );
+        let _ = out.flush();
+        stop.await;
+    }
     server.shutdown(std::time::Duration::from_secs(5)).await;
     app.store.close().await;
     Ok(())

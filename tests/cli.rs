@@ -236,6 +236,110 @@ fn demo_runs_the_circuit_and_says_what_happened() {
 }
 
 #[test]
+fn demo_can_leave_the_gateway_and_its_console_running_on_its_month() {
+    use std::io::BufRead;
+    let config = repo().join("config/passerelle.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_passerelle"))
+        .args([
+            "demo",
+            "--keep-running",
+            "--console-listen",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut printed = String::new();
+    let port = loop {
+        let line = match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the demo did not say where its console is:\n{printed}");
+            }
+        };
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(at) = line.find("console https://localhost:") {
+            let rest = &line[at + "console https://localhost:".len()..];
+            break rest[..rest.find('/').unwrap()].parse::<u16>().unwrap();
+        }
+    };
+    // The rest of the instructions: the CA to trust, the .p12 and its password.
+    for _ in 0..6 {
+        if let Ok(l) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+            printed.push_str(&l);
+            printed.push('\n');
+        }
+    }
+    assert!(printed.contains("person-sec-ddets.p12"), "{printed}");
+    assert!(printed.contains("password: passerelle"), "{printed}");
+    let certs = repo().join("certs-example");
+    let read = |n: &str| std::fs::read(certs.join(n)).unwrap();
+    passerelle::tls::install_crypto_provider();
+    let tls = passerelle::tls::client_config(
+        &read("ca.crt"),
+        Some(&read("person-sec-ddets.crt")),
+        Some(&read("person-sec-ddets.key")),
+    )
+    .unwrap();
+    let pages = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .build()
+            .unwrap();
+        let mut out = Vec::new();
+        for path in ["/", "/concertations"] {
+            let r = http
+                .get(format!("https://127.0.0.1:{port}{path}"))
+                .send()
+                .await
+                .unwrap();
+            out.push((r.status().as_u16(), r.text().await.unwrap()));
+        }
+        out
+    });
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let mut stopped = None;
+    for _ in 0..200 {
+        if let Some(s) = child.try_wait().unwrap() {
+            stopped = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let Some(status) = stopped else {
+        let _ = child.kill();
+        panic!("the demo did not stop on Ctrl-C");
+    };
+    assert!(status.success(), "{status}");
+    assert_eq!(pages[0].0, 200, "{}", pages[0].1);
+    assert!(pages[0].1.contains("Camille Roux"), "{}", pages[0].1);
+    assert_eq!(pages[1].0, 200, "{}", pages[1].1);
+    assert!(
+        pages[1].1.contains("Voir l'ordre du jour"),
+        "the demo's concertation: {}",
+        pages[1].1
+    );
+}
+
+#[test]
 fn demo_runs_from_a_fresh_checkout_where_key_files_are_not_0600() {
     // git does not keep file modes other than 644/755: a clone has
     // certs-example/*.agekey readable by others. The README's first

@@ -179,6 +179,24 @@ pub fn leaf_hash(entry: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// The longest piece of request text (a path…) an audit entry stores whole.
+pub const MAX_STORED_CHARS: usize = 256;
+
+/// `text` as an audit entry stores it: whole up to [`MAX_STORED_CHARS`]
+/// characters; else its first ones, then a marker with its length in bytes
+/// and its SHA-256 (enough to match it against another record).
+pub fn bounded(text: &str) -> String {
+    if text.chars().count() <= MAX_STORED_CHARS {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(MAX_STORED_CHARS).collect();
+    format!(
+        "{head}…[cut: {} bytes, sha256 {}]",
+        text.len(),
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ pub mod report;
 pub mod reporting;
 pub mod tlog;
 
-pub use entry::{AuditRecord, Outcome, StoredEntry, leaf_hash};
+pub use entry::{AuditRecord, MAX_STORED_CHARS, Outcome, StoredEntry, bounded, leaf_hash};
 pub use log::{
     AuditError, Subjects, SubjectsDigest, append, count, prune_before, reserve,
     stage_list_subjects, stage_subjects, subjects_of, write_reserved,

@@ -15,11 +15,26 @@ pub struct DemoArgs {
     /// The list's period (AAAA-MM).
     #[arg(long)]
     period: Option<String>,
+    /// After the month, leave the gateway and its console running (until
+    /// Ctrl-C), printing the console's address and how to import a
+    /// person's `.p12` into a browser.
+    #[arg(long)]
+    keep_running: bool,
+    /// With --keep-running: the console's address (default: the
+    /// configuration's `[console] listen`, else 127.0.0.1:8444).
+    #[arg(long, requires = "keep_running")]
+    console_listen: Option<std::net::SocketAddr>,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let list = args.list.zip(args.period);
-    passerelle::demo::run(&args.config, list, &mut std::io::stdout())
+    let stop = args.keep_running.then(|| passerelle::demo::KeepRunning {
+        console_listen: args.console_listen,
+        stop: Box::pin(async {
+            let _ = tokio::signal::ctrl_c().await;
+        }),
+    });
+    passerelle::demo::run(&args.config, list, stop, &mut std::io::stdout())
         .await
         .context("the demo failed")?;
     Ok(())

@@ -55,7 +55,7 @@ pub(super) async fn page(
                         tr {
                             td { code { (a.token.as_str()) } }
                             td { (page::date_fr(&a.date_cdp)) }
-                            td.num class=[(a.jours_restants < 15).then_some("urgent")] { (page::days_left(a.jours_restants)) }
+                            td.num.urgent[a.jours_restants < 15] { (page::days_left(a.jours_restants)) }
                             td { (state_fr(a.state)) }
                             td { (a.referent.as_deref().unwrap_or("—")) }
                         }

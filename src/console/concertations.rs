@@ -180,7 +180,7 @@ fn agenda_page(
                                 th scope="row" { (e.nom) " " (e.prenom) }
                                 td { (e.commune) }
                                 td { (page::date_fr(&e.date_cdp)) }
-                                td.num class=[(e.jours_restants < 15).then_some("urgent")] { (page::days_left(e.jours_restants)) }
+                                td.num.urgent[e.jours_restants < 15] { (page::days_left(e.jours_restants)) }
                                 td {
                                     strong { (proposal_text(e)) }
                                     @if let Some(p) = &e.proposal { br; span.small { (p.reason) } }

@@ -22,7 +22,7 @@ mod session;
 
 pub use session::{COOKIE, Signed};
 
-use crate::http::HttpState;
+use crate::app::App;
 use crate::tls::PeerIdentity;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -47,8 +47,10 @@ pub struct Visitor {
 /// What the console's handlers share.
 #[derive(Debug)]
 pub struct ConsoleState {
-    /// The API's state (the gateway, its limits).
-    pub http: Arc<HttpState>,
+    /// The gateway.
+    app: Arc<App>,
+    /// How long a request may take (the API's `request_timeout_secs`).
+    request_timeout: std::time::Duration,
     /// Requests per person, and per source address before sign-in: the
     /// API's quota.
     limiter: DefaultKeyedRateLimiter<String>,
@@ -56,8 +58,8 @@ pub struct ConsoleState {
 
 impl ConsoleState {
     /// The gateway.
-    pub fn app(&self) -> &Arc<crate::app::App> {
-        &self.http.app
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
     }
 }
 
@@ -70,16 +72,17 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
 /// `max_body_bytes`).
 const FORM_BODY_BYTES: usize = 256 * 1024;
 
-/// The console's router over the API's state.
-pub fn router(http: Arc<HttpState>) -> Router {
-    let limits = &http.app.config.gateway.limits;
+/// The console's router over the gateway; requests time out as the API's.
+pub fn router(app: Arc<App>, request_timeout: std::time::Duration) -> Router {
+    let limits = &app.config.gateway.limits;
     let quota =
         Quota::per_minute(NonZeroU32::new(limits.requests_per_minute).unwrap_or(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(limits.burst).unwrap_or(NonZeroU32::MIN));
     let upload_limit = limits.max_body_bytes;
     let st = Arc::new(ConsoleState {
         limiter: RateLimiter::keyed(quota),
-        http,
+        app,
+        request_timeout,
     });
     Router::new()
         .route("/", get(accueil::page))

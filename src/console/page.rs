@@ -347,7 +347,7 @@ impl IntoResponse for Refusal {
                     tbody {
                         @for (line, column, message) in &self.lines {
                             tr {
-                                td { @if let Some(l) = line { (l) } @else { "—" } }
+                                td { @if let Some(l) = line { "ligne " (l) } @else { "—" } }
                                 td { (column.as_deref().unwrap_or("—")) }
                                 td { (message) }
                             }

@@ -109,7 +109,7 @@ pub(super) async fn guard(
     let route = format!(
         "{} {}",
         req.method(),
-        crate::http::bounded(req.uri().path())
+        crate::audit::bounded(req.uri().path())
     );
     let Some(visitor) = req.extensions().get::<Visitor>().cloned() else {
         return page::Refusal::internal(&"console request without TLS peer").into_response();
@@ -191,7 +191,7 @@ pub(super) async fn guard(
 }
 
 async fn run(st: &ConsoleState, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(st.http.request_timeout, next.run(req)).await {
+    match tokio::time::timeout(st.request_timeout, next.run(req)).await {
         Ok(r) => r,
         Err(_) => page::Refusal::new(
             StatusCode::REQUEST_TIMEOUT,

@@ -17,6 +17,7 @@
 use super::HttpState;
 use super::caller::Peer;
 use super::error::{ApiError, ErrorCode};
+use crate::audit::bounded;
 use crate::audit::{self, AuditRecord, Outcome};
 use crate::circuit::Actor;
 use axum::extract::{Request, State};
@@ -24,29 +25,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
-use sha2::Digest;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-
-/// The longest piece of request text (a path…) an audit entry stores whole.
-pub const MAX_STORED_CHARS: usize = 256;
-
-/// `text` as an audit entry stores it: whole up to [`MAX_STORED_CHARS`]
-/// characters; else its first ones, then a marker with its length in bytes
-/// and its SHA-256 (enough to match it against another record).
-pub fn bounded(text: &str) -> String {
-    if text.chars().count() <= MAX_STORED_CHARS {
-        return text.to_owned();
-    }
-    let head: String = text.chars().take(MAX_STORED_CHARS).collect();
-    format!(
-        "{head}…[cut: {} bytes, sha256 {}]",
-        text.len(),
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
-    )
-}
 
 /// Refusals before authentication, by certificate (or address) and reason:
 /// the first of an interval is audited in full, the next ones are counted

@@ -20,7 +20,6 @@ mod server;
 
 pub use caller::{Caller, Peer};
 pub use error::{ApiError, Detail};
-pub use guard::bounded;
 pub use server::{ReloadError, ReloadHandle, RunningServer, start};
 
 use crate::app::App;

@@ -303,7 +303,7 @@ pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
     }
     let (console_addr, console_task) = match console {
         Some((listener, console_addr)) => {
-            let router = crate::console::router(state.clone());
+            let router = crate::console::router(state.app.clone(), state.request_timeout);
             tracing::info!(%console_addr, "console listening (HTTPS, personal certificate optional)");
             (
                 Some(console_addr),

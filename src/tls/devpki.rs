@@ -494,7 +494,7 @@ fn readme(partners: &[&str]) -> String {
     }
     for id in EXAMPLE_PEOPLE {
         text.push_str(&format!(
-            "| `person-{id}.crt`, `person-{id}.key` | person `{id}` of `config/people.toml`: personal certificate for the console (CN `person-{id}`) and key |\n"
+            "| `person-{id}.crt`, `person-{id}.key`, `person-{id}.p12` | person `{id}` of `config/people.toml`: personal certificate for the console (CN `person-{id}`), key, and both with the CA as PKCS#12 to import in a browser (password `passerelle`) |\n"
         ));
     }
     text.push_str("\nFiles ending in `.key` and `.agekey` are secret (mode 0600).\n");
@@ -550,10 +550,47 @@ pub fn issue_people(out: &Path, people: &[&str]) -> Result<(), TlsError> {
             ExtendedKeyUsagePurpose::ClientAuth,
             now,
         )?;
+        let p12 = pkcs12(id, &cert, &key, &read("ca.crt")?)?;
         write_public(&out.join(format!("person-{id}.crt")), cert.as_bytes())?;
         write_private(&out.join(format!("person-{id}.key")), key.as_bytes())?;
+        write_private(&out.join(format!("person-{id}.p12")), &p12)?;
     }
     Ok(())
+}
+
+/// The password of the example people's `.p12` bundles (CONTRACT.md).
+pub const P12_PASSWORD: &str = "passerelle";
+
+/// A person's certificate, key and the CA as a PKCS#12 bundle a browser
+/// imports (AES-256 and HMAC-SHA256, password [`P12_PASSWORD`]).
+fn pkcs12(id: &str, cert_pem: &str, key_pem: &str, ca_pem: &str) -> Result<Vec<u8>, TlsError> {
+    use rustls_pki_types::PrivateKeyDer;
+    let fail = |reason: String| TlsError::Pkcs12 {
+        who: person_cn(id),
+        reason,
+    };
+    let der = |pem: &str| {
+        CertificateDer::from_pem_slice(pem.as_bytes())
+            .map_err(|e| fail(e.to_string()))
+            .and_then(|d| p12_keystore::Certificate::from_der(&d).map_err(|e| fail(e.to_string())))
+    };
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| fail(e.to_string()))?;
+    let key =
+        p12_keystore::PrivateKey::from_der(key.secret_der()).map_err(|e| fail(e.to_string()))?;
+    let chain = p12_keystore::PrivateKeyChain::new(
+        person_cn(id).into_bytes(),
+        key,
+        [der(cert_pem)?, der(ca_pem)?],
+    );
+    let mut store = p12_keystore::KeyStore::new();
+    store.add_entry(
+        &person_cn(id),
+        p12_keystore::KeyStoreEntry::PrivateKeyChain(chain),
+    );
+    store
+        .writer(P12_PASSWORD)
+        .write()
+        .map_err(|e| fail(e.to_string()))
 }
 
 /// Generates a fresh development PKI and age identities into `out` (created if needed),
@@ -883,6 +920,39 @@ mod tests {
                 ),
                 "{id:?}"
             );
+        }
+    }
+
+    #[test]
+    fn each_person_gets_a_p12_with_their_certificate_key_and_the_ca() {
+        let dir = tempfile::TempDir::new().unwrap();
+        generate(dir.path(), &["ddets"]).unwrap();
+        for id in EXAMPLE_PEOPLE {
+            let data = std::fs::read(dir.path().join(format!("person-{id}.p12"))).unwrap();
+            assert!(
+                p12_keystore::KeyStore::from_pkcs12(
+                    &data,
+                    "wrong",
+                    p12_keystore::Pkcs12ImportPolicy::Strict
+                )
+                .is_err()
+            );
+            let store = p12_keystore::KeyStore::from_pkcs12(
+                &data,
+                P12_PASSWORD,
+                p12_keystore::Pkcs12ImportPolicy::Strict,
+            )
+            .unwrap();
+            let (_, chain) = store.private_key_chain().expect("a key with its chain");
+            let cert_pem =
+                std::fs::read_to_string(dir.path().join(format!("person-{id}.crt"))).unwrap();
+            let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap();
+            assert_eq!(chain.certs()[0].as_der(), cert.as_ref());
+            assert_eq!(chain.certs().len(), 2, "with the CA");
+            let key_pem =
+                std::fs::read_to_string(dir.path().join(format!("person-{id}.key"))).unwrap();
+            let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+            assert_eq!(chain.key().as_der(), key.secret_der());
         }
     }
 }

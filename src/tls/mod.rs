@@ -91,6 +91,15 @@ pub enum TlsError {
         source: rcgen::Error,
     },
 
+    /// A person's `.p12` bundle could not be written (development PKI).
+    #[error("cannot write the PKCS#12 bundle of {who}: {reason}")]
+    Pkcs12 {
+        /// The person.
+        who: String,
+        /// Why.
+        reason: String,
+    },
+
     /// A partner id cannot be used as a file name in the development PKI.
     #[error(
         "invalid partner id {id:?}: use lowercase letters, digits, '-' or '_' (not starting with '-'), and not a reserved name (ca, server, gateway, revoked, intrus, crl)"

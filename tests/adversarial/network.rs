@@ -27,11 +27,13 @@ fn server_toml(dir: &Path) -> std::path::PathBuf {
 fn set_server(dir: &Path, key: &str, value: &str) {
     let path = server_toml(dir);
     let text = std::fs::read_to_string(&path).unwrap();
+    let mut first = true;
     let text: String = text
         .lines()
         .filter(|l| !l.starts_with(&format!("{key} =")))
         .map(|l| {
-            if l.starts_with("listen =") {
+            // The first `listen` is the `[server]` one (`[console]` has one too).
+            if l.starts_with("listen =") && std::mem::take(&mut first) {
                 format!("{l}\n{key} = {value}\n")
             } else {
                 format!("{l}\n")

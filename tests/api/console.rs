@@ -540,7 +540,11 @@ async fn the_console_refuses_strangers_wrong_roles_and_forged_forms(db: Db) {
     assert!(p.body.contains("Lignes à corriger"), "{}", p.body);
     assert!(p.body.contains("doit compter 5 chiffres"), "{}", p.body);
     assert!(p.body.contains("est obligatoire"), "{}", p.body);
-    assert!(p.body.contains("<td>2</td>"), "line 2 named: {}", p.body);
+    assert!(
+        p.body.contains("<td>ligne 2</td>"),
+        "line 2 named: {}",
+        p.body
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM lists").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM cases").await, 0);
     // A period that is not one.

@@ -4,6 +4,7 @@
 
 mod accountability;
 mod audit;
+mod browser;
 mod circuit;
 mod console;
 mod helpers;
