@@ -112,6 +112,32 @@ pub(super) async fn show(
     Ok(audited(page::answer(StatusCode::OK, body)))
 }
 
+/// The reasons the circuit itself writes, in French; the policy's own
+/// reasons (`policy.toml`, written by the département) as they are.
+fn reason_fr(r: &str) -> String {
+    if let Some(o) =
+        r.strip_prefix("household already followed: its referent for an earlier CDP was ")
+    {
+        return format!("ménage déjà suivi : son référent pour un CDP antérieur était {o}");
+    }
+    if let Some(o) = r
+        .strip_prefix("referent already known: ")
+        .and_then(|r| r.strip_suffix(" follows the household"))
+    {
+        return format!("référent déjà connu : {o} suit le ménage");
+    }
+    match r.strip_prefix("no proposal: ") {
+        Some("CAF's enrichment has not been received") => {
+            "pas de proposition : l'enrichissement de la CAF n'est pas encore reçu".to_owned()
+        }
+        Some("no attribution rule applies") => {
+            "pas de proposition : aucune règle d'attribution ne s'applique".to_owned()
+        }
+        Some(other) => format!("pas de proposition : {other}"),
+        None => r.to_owned(),
+    }
+}
+
 fn proposal_text(e: &AgendaEntry) -> String {
     match &e.proposal {
         Some(p) => match (&p.organisme, &p.non_traite) {
@@ -183,8 +209,8 @@ fn agenda_page(
                                 td.num.urgent[e.jours_restants < 15] { (page::days_left(e.jours_restants)) }
                                 td {
                                     strong { (proposal_text(e)) }
-                                    @if let Some(p) = &e.proposal { br; span.small { (p.reason) } }
-                                    @else if let Some(why) = &e.no_proposal_reason { br; span.small { (why) } }
+                                    @if let Some(p) = &e.proposal { br; span.small { (reason_fr(&p.reason)) } }
+                                    @else if let Some(why) = &e.no_proposal_reason { br; span.small { (reason_fr(why)) } }
                                 }
                                 td { (e.referent_connu.as_deref().unwrap_or("—")) }
                                 td { (e.referent_precedent.as_deref().unwrap_or("—")) }
@@ -303,4 +329,22 @@ pub(super) async fn decide(
     };
     let body = agenda_page(&st, &signed, &agenda, Some(notice));
     Ok(audited(page::answer(StatusCode::OK, body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reason_fr;
+
+    #[test]
+    fn the_circuits_reasons_in_french() {
+        assert_eq!(
+            reason_fr("no proposal: CAF's enrichment has not been received"),
+            "pas de proposition : l'enrichissement de la CAF n'est pas encore reçu"
+        );
+        assert_eq!(
+            reason_fr("referent already known: mdsf follows the household"),
+            "référent déjà connu : mdsf suit le ménage"
+        );
+        assert_eq!(reason_fr("person under 50"), "person under 50");
+    }
 }
