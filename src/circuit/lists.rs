@@ -307,11 +307,14 @@ pub async fn all(app: &App, actor: &Actor) -> Result<Vec<ListMeta>, CircuitError
     Ok(lists::all(app.store.pool()).await?)
 }
 
-/// What became of a list: its cases by state.
+/// What became of a list: its cases by state, and how many have CAF's
+/// enrichment.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ListProgress {
     /// Cases by state (`received`, `enriched`, `in_concertation`…).
     pub states: std::collections::BTreeMap<String, i64>,
+    /// Cases whose enrichment CAF has returned.
+    pub enriched: i64,
 }
 
 impl ListProgress {
@@ -320,14 +323,12 @@ impl ListProgress {
         self.states.get(state.as_str()).copied().unwrap_or(0)
     }
 
-    /// Cases past CAF's enrichment (enriched, or further on).
-    pub fn enriched_or_further(&self) -> i64 {
-        self.states.values().sum::<i64>() - self.count(crate::domain::CaseState::Received)
-    }
-
     /// Cases routed to the members or decided.
     pub fn routed_or_further(&self) -> i64 {
-        self.enriched_or_further() - self.count(crate::domain::CaseState::Enriched)
+        use crate::domain::CaseState;
+        self.states.values().sum::<i64>()
+            - self.count(CaseState::Received)
+            - self.count(CaseState::Enriched)
     }
 
     /// Cases decided in a concertation (a referent, or not processed).
@@ -343,13 +344,17 @@ pub async fn all_with_progress(
     actor: &Actor,
 ) -> Result<Vec<(ListMeta, ListProgress)>, CircuitError> {
     let lists = all(app, actor).await?;
+    let pool = app.store.pool();
     let mut by_list: std::collections::HashMap<String, ListProgress> = Default::default();
-    for (list, state, n) in crate::store::cases::states_by_list(app.store.pool()).await? {
+    for (list, state, n) in crate::store::cases::states_by_list(pool).await? {
         by_list
             .entry(list)
             .or_default()
             .states
             .insert(state.as_str().to_owned(), n);
+    }
+    for (list, n) in crate::store::cases::enriched_by_list(pool).await? {
+        by_list.entry(list).or_default().enriched = n;
     }
     Ok(lists
         .into_iter()

@@ -86,7 +86,7 @@ async fn lists_page(
                             td { (page::date_fr(&l.created_at)) }
                             td.num { (l.rows) }
                             td { (l.format) }
-                            td.num { (p.enriched_or_further()) " / " (l.rows) }
+                            td.num { (p.enriched) " / " (l.rows) }
                             td.num { (p.routed_or_further()) " / " (l.rows) }
                             td.num { (p.decided()) }
                             @if may_send {

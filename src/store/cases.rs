@@ -416,6 +416,19 @@ fn states_sql(keep: fn(CaseState) -> bool) -> String {
         .join(", ")
 }
 
+/// Cases with CAF's enrichment received, by list: `(list_id, cases)`.
+pub async fn enriched_by_list(pool: &AnyPool) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT c.list_id, COUNT(*) FROM cases c \
+         JOIN enrichments e ON e.case_id = c.case_id GROUP BY c.list_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
 /// How many cases of each list are in each state: `(list_id, state,
 /// count)` (what became of each list, for the source's console page).
 pub async fn states_by_list(pool: &AnyPool) -> Result<Vec<(String, CaseState, i64)>, StoreError> {

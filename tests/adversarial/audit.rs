@@ -710,7 +710,7 @@ async fn a_runtime_role_on_an_older_schema_refuses_to_start_naming_passerelle_mi
     // As if this release's last migration were not applied yet.
     exec(
         &app,
-        "UPDATE _sqlx_migrations SET success = FALSE WHERE version = 7",
+        "UPDATE _sqlx_migrations SET success = FALSE WHERE version = 8",
     )
     .await;
     let e = passerelle::store::Store::open(&runtime_url)
@@ -718,7 +718,7 @@ async fn a_runtime_role_on_an_older_schema_refuses_to_start_naming_passerelle_mi
         .expect_err("the runtime role cannot migrate");
     let msg = e.to_string();
     assert!(
-        msg.contains("version 6") && msg.contains("needs version 7"),
+        msg.contains("version 7") && msg.contains("needs version 8"),
         "{msg}"
     );
     assert!(
@@ -727,7 +727,7 @@ async fn a_runtime_role_on_an_older_schema_refuses_to_start_naming_passerelle_mi
     );
     exec(
         &app,
-        "UPDATE _sqlx_migrations SET success = TRUE WHERE version = 7",
+        "UPDATE _sqlx_migrations SET success = TRUE WHERE version = 8",
     )
     .await;
     passerelle::store::Store::open(&runtime_url)

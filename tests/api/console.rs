@@ -236,10 +236,26 @@ async fn a_secretariat_runs_a_whole_month_in_the_console(db: Db) {
     assert_eq!(upload["person"], "sec-ddets");
     assert_eq!(upload["partner"], "ddets");
 
-    // The list's progress: not yet enriched by CAF.
+    // The list's progress: not yet enriched by CAF; then CAF returns the
+    // enrichment of three households, and the page says so.
     let listes = camille.get("/listes").await;
     assert!(
         listes.body.contains(&format!("0 / {rows}")),
+        "{}",
+        listes.body
+    );
+    let (_, _, plain) = app.caf_file().await;
+    let mut ret = String::from(
+        "token,allocataire,date_naissance,nb_adultes,nb_enfants,ages_enfants,beneficiaire_alf,beneficiaire_apl\n",
+    );
+    for r in crate::helpers::csv_records(&plain).iter().skip(1).take(3) {
+        ret.push_str(&format!("{},oui,1984-03-12,1,2,4;9,oui,non\n", r[0]));
+    }
+    let (status, body) = crate::circuit::push_return(&app, "caf", "enrichment", &ret).await;
+    assert_eq!(status, 201, "{body}");
+    let listes = camille.get("/listes").await;
+    assert!(
+        listes.body.contains(&format!("3 / {rows}")),
         "{}",
         listes.body
     );
