@@ -27,11 +27,16 @@ pub fn ms_to_rfc3339(ms: i64) -> String {
     rfc3339_ms(t)
 }
 
+/// `bytes` random bytes from the operating system, in hex.
+pub fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    hex::encode(b)
+}
+
 /// A random identifier: a prefix and 128 random bits in hex.
 pub fn new_id(prefix: &str) -> String {
-    let mut b = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
-    format!("{prefix}_{}", hex::encode(b))
+    format!("{prefix}_{}", random_hex(16))
 }
 
 /// Lower-case hex SHA-256.

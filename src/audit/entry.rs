@@ -60,6 +60,19 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    /// Records the HTTP status an answer went out with, and its outcome:
+    /// a server error is `error`, a client error `refused`, anything else
+    /// (a page, a redirect) `ok`. The API and the console both classify
+    /// their answers so.
+    pub fn answered(&mut self, status: u16) {
+        self.status = Some(status);
+        self.outcome = match status {
+            500.. => Outcome::Error,
+            400..=499 => Outcome::Refused,
+            _ => Outcome::Ok,
+        };
+    }
+
     /// A record for `action` with everything else empty.
     pub fn new(action: impl Into<String>, outcome: Outcome) -> AuditRecord {
         AuditRecord {
@@ -245,5 +258,22 @@ mod tests {
             "{json}"
         );
         assert_eq!(StoredEntry::parse(&json).unwrap().to_string(), json);
+    }
+
+    #[test]
+    fn an_answer_is_ok_refused_or_an_error_by_its_status() {
+        for (status, outcome) in [
+            (200, Outcome::Ok),
+            (201, Outcome::Ok),
+            (303, Outcome::Ok),
+            (403, Outcome::Refused),
+            (422, Outcome::Refused),
+            (500, Outcome::Error),
+            (503, Outcome::Error),
+        ] {
+            let mut rec = AuditRecord::new("request", Outcome::Ok);
+            rec.answered(status);
+            assert_eq!((rec.status, rec.outcome), (Some(status), outcome));
+        }
     }
 }

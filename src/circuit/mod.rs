@@ -20,6 +20,19 @@ pub mod routing;
 
 pub use actor::Actor;
 
+/// Writes one audit entry on its own, in its own transaction: what an
+/// adapter records outside any operation (a page or an answer served, a
+/// refused handshake, a summary of refusals).
+pub async fn audit_alone(
+    app: &crate::app::App,
+    rec: &crate::audit::AuditRecord,
+) -> Result<(), CircuitError> {
+    let mut tx = app.store.begin().await?;
+    crate::audit::append(&mut tx, rec).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A step failed. Partners see `code` and `message`; causes go to the log.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

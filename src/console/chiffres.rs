@@ -119,17 +119,16 @@ fn tables(s: &Stats) -> Markup {
                         td.num { (median(a.delai_premier_contact_median_jours)) }
                     }
                 }
-                tr {
-                    th scope="row" { "Non traités" }
-                    td.num { (s.non_traites.total) }
-                    td.num { (s.non_traites.pct) " %" }
-                    td { } td { } td { }
-                }
-                tr {
-                    th scope="row" { "En attente de décision" }
-                    td.num { (s.en_attente.total) }
-                    td.num { (s.en_attente.pct) " %" }
-                    td { } td { } td { }
+                @for (label, total, pct) in [
+                    ("Non traités", s.non_traites.total, s.non_traites.pct),
+                    ("En attente de décision", s.en_attente.total, s.en_attente.pct),
+                ] {
+                    tr {
+                        th scope="row" { (label) }
+                        td.num { (total) }
+                        td.num { (pct) " %" }
+                        td { } td { } td { }
+                    }
                 }
             }
             tfoot { tr {
@@ -145,25 +144,51 @@ fn tables(s: &Stats) -> Markup {
             h2 { "Non traités, par motif" }
             ul { @for (m, n) in &s.non_traites.motifs { li { (super::concertations::motif_fr(m)) " : " (n) } } }
         }
-        h2 { "Axes d'accompagnement" }
-        @if axes.is_empty() { p { "Aucun axe d'accompagnement déclaré sur la période." } }
+        (households_by(&Counts {
+            id: "g-axes",
+            heading: "Axes d'accompagnement",
+            none: "Aucun axe d'accompagnement déclaré sur la période.",
+            title: "Ménages par axe d'accompagnement",
+            column: "Axe",
+            items: &axes,
+        }))
+        (households_by(&Counts {
+            id: "g-judiciaire",
+            heading: "Procédure judiciaire",
+            none: "Aucun événement judiciaire déclaré sur la période.",
+            title: "Ménages par événement de la procédure",
+            column: "Événement",
+            items: &court,
+        }))
+    }
+}
+
+/// Households counted by one key (an accompaniment axis, a court event).
+struct Counts<'a> {
+    /// The chart's id.
+    id: &'a str,
+    heading: &'a str,
+    /// Said when there is nothing to count.
+    none: &'a str,
+    /// The table's caption and the chart's title.
+    title: &'a str,
+    /// The key's column header.
+    column: &'a str,
+    items: &'a [(String, u64)],
+}
+
+/// A section: its heading, then the counts as a table and as bars.
+fn households_by(c: &Counts<'_>) -> Markup {
+    html! {
+        h2 { (c.heading) }
+        @if c.items.is_empty() { p { (c.none) } }
         @else {
             table {
-                caption { "Ménages par axe d'accompagnement" }
-                thead { tr { th scope="col" { "Axe" } th scope="col" { "Ménages" } } }
-                tbody { @for (k, v) in &axes { tr { th scope="row" { (k) } td.num { (v) } } } }
+                caption { (c.title) }
+                thead { tr { th scope="col" { (c.column) } th scope="col" { "Ménages" } } }
+                tbody { @for (k, v) in c.items { tr { th scope="row" { (k) } td.num { (v) } } } }
             }
-            (bars("g-axes", "Ménages par axe d'accompagnement", &axes))
-        }
-        h2 { "Procédure judiciaire" }
-        @if court.is_empty() { p { "Aucun événement judiciaire déclaré sur la période." } }
-        @else {
-            table {
-                caption { "Ménages par événement de la procédure" }
-                thead { tr { th scope="col" { "Événement" } th scope="col" { "Ménages" } } }
-                tbody { @for (k, v) in &court { tr { th scope="row" { (k) } td.num { (v) } } } }
-            }
-            (bars("g-judiciaire", "Ménages par événement de la procédure", &court))
+            (bars(c.id, c.title, c.items))
         }
     }
 }

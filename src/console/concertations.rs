@@ -138,22 +138,20 @@ fn reason_fr(r: &str) -> String {
     }
 }
 
-fn proposal_text(e: &AgendaEntry) -> String {
-    match &e.proposal {
-        Some(p) => match (&p.organisme, &p.non_traite) {
-            (Some(o), _) => o.clone(),
-            (None, Some(m)) => format!("non traité : {}", motif_fr(m)),
-            (None, None) => "—".to_owned(),
-        },
-        None => "aucune".to_owned(),
+/// A proposal or a decision: the referent, or "non traité" and its
+/// motif.
+fn verdict_text(organisme: Option<&str>, non_traite: Option<&str>) -> String {
+    match (organisme, non_traite) {
+        (Some(o), _) => o.to_owned(),
+        (None, Some(m)) => format!("non traité : {}", motif_fr(m)),
+        (None, None) => "—".to_owned(),
     }
 }
 
-fn decision_text(d: &Decision) -> String {
-    match (&d.organisme, &d.non_traite) {
-        (Some(o), _) => o.clone(),
-        (None, Some(m)) => format!("non traité : {}", motif_fr(m)),
-        (None, None) => "—".to_owned(),
+fn proposal_text(e: &AgendaEntry) -> String {
+    match &e.proposal {
+        Some(p) => verdict_text(p.organisme.as_deref(), p.non_traite.as_deref()),
+        None => "aucune".to_owned(),
     }
 }
 
@@ -216,7 +214,7 @@ fn agenda_page(
                                 td { (e.referent_precedent.as_deref().unwrap_or("—")) }
                                 td {
                                     @if let Some(d) = &e.decision {
-                                        strong { (decision_text(d)) }
+                                        strong { (verdict_text(d.organisme.as_deref(), d.non_traite.as_deref())) }
                                     } @else {
                                         label.visually-hidden for={ "d-" (e.token) } { "Décision pour " (e.nom) " " (e.prenom) }
                                         select id={ "d-" (e.token) } name={ "decision." (e.token) } {

@@ -70,15 +70,15 @@ pub(super) fn audited(mut r: Response) -> Response {
     r
 }
 
-fn sha256_hex(s: &str) -> String {
-    crate::util::sha256_hex(s.as_bytes())
+/// A session's name in the database: the SHA-256 of its cookie (the
+/// cookie itself is never stored).
+fn session_id(cookie: &str) -> String {
+    crate::util::sha256_hex(cookie.as_bytes())
 }
 
-fn random_hex() -> String {
-    use rand::RngCore;
-    let mut b = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut b);
-    hex::encode(b)
+/// A new secret (a cookie, a CSRF token): 256 random bits.
+fn secret() -> String {
+    crate::util::random_hex(32)
 }
 
 fn cookie_of(headers: &axum::http::HeaderMap) -> Option<String> {
@@ -153,20 +153,12 @@ pub(super) async fn guard(
     let mut resp = if resp.extensions().get::<Audited>().is_some() {
         resp
     } else {
-        let status = resp.status();
-        rec.status = Some(status.as_u16());
-        rec.outcome = if status.is_server_error() {
-            Outcome::Error
-        } else if status.is_client_error() {
-            Outcome::Refused
-        } else {
-            Outcome::Ok
-        };
+        rec.answered(resp.status().as_u16());
         rec.reason = resp
             .extensions()
             .get::<page::Reason>()
             .map(|r| r.0.to_owned());
-        match write(&st, &rec).await {
+        match crate::circuit::audit_alone(st.app(), &rec).await {
             Ok(()) => resp,
             Err(e) => page::Refusal::internal(&e).into_response(),
         }
@@ -202,13 +194,6 @@ async fn run(st: &ConsoleState, req: Request, next: Next) -> Response {
     }
 }
 
-async fn write(st: &ConsoleState, rec: &AuditRecord) -> Result<(), crate::circuit::CircuitError> {
-    let mut tx = st.app().store.begin().await?;
-    audit::append(&mut tx, rec).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// The person at the browser: the session of the cookie if it is alive
 /// (and, when the browser presents a personal certificate, that person's),
 /// else a new session for the certificate's person. Returns the cookie to
@@ -232,7 +217,7 @@ async fn resolve(
     let now = crate::util::now_ms();
     let idle_ms = app.config.gateway.console.session_idle_minutes as i64 * 60_000;
     if let Some(c) = cookie {
-        let id = sha256_hex(&c);
+        let id = session_id(&c);
         let mut tx = app.store.begin().await?;
         let found = sessions::touch(&mut tx, &id, now - idle_ms, now).await?;
         tx.commit().await?;
@@ -249,16 +234,16 @@ async fn resolve(
     let Some((person, cert_sha256)) = by_cert else {
         return Ok((None, None));
     };
-    let cookie = random_hex();
+    let cookie = secret();
     let s = Session {
         person: person.id.clone(),
         method: "certificate".into(),
         cert_sha256,
-        csrf: random_hex(),
+        csrf: secret(),
         last_seen: now,
     };
     let mut tx = app.store.begin().await?;
-    sessions::insert(&mut tx, &sha256_hex(&cookie), &s, now).await?;
+    sessions::insert(&mut tx, &session_id(&cookie), &s, now).await?;
     let mut rec = AuditRecord::new("console.sign_in", Outcome::Ok);
     rec.partner = Some(person.partner.to_string());
     rec.person = Some(person.id.clone());
@@ -328,7 +313,7 @@ pub(super) async fn sign_out(
     signed.check_csrf(form.csrf.as_deref())?;
     let mut tx = st.app().store.begin().await?;
     if let Some(c) = cookie_of(&headers) {
-        sessions::delete(&mut tx, &sha256_hex(&c)).await?;
+        sessions::delete(&mut tx, &session_id(&c)).await?;
     }
     let rec = signed.actor.record("console.sign_out", Outcome::Ok);
     audit::append(&mut tx, &rec).await?;

@@ -17,8 +17,7 @@
 use super::HttpState;
 use super::caller::Peer;
 use super::error::{ApiError, ErrorCode};
-use crate::audit::bounded;
-use crate::audit::{self, AuditRecord, Outcome};
+use crate::audit::{AuditRecord, Outcome, bounded};
 use crate::circuit::Actor;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -126,7 +125,7 @@ pub(super) async fn summarise_refusals(
             _ = stopped.changed() => true,
         };
         for rec in st.refusals.close(all) {
-            if let Err(e) = write(&st, &rec).await {
+            if let Err(e) = crate::circuit::audit_alone(&st.app, &rec).await {
                 tracing::error!(error = %e, "cannot audit a summary of refusals");
             }
         }
@@ -218,21 +217,13 @@ pub async fn guard(State(st): State<Arc<HttpState>>, mut req: Request, next: Nex
     let resp = if resp.extensions().get::<Audited>().is_some() {
         resp
     } else {
-        let status = resp.status();
-        rec.status = Some(status.as_u16());
-        rec.outcome = if status.is_success() {
-            Outcome::Ok
-        } else if status.is_server_error() {
-            Outcome::Error
-        } else {
-            Outcome::Refused
-        };
+        rec.answered(resp.status().as_u16());
         rec.reason = resp.extensions().get::<ErrorCode>().map(|c| c.0.to_owned());
         if before_auth && !st.refusals.first_of_interval(&peer.identity.sha256, &rec) {
             // Counted into the interval's summary entry.
             return finish(resp, &request_id, &rec, &route);
         }
-        match write(&st, &rec).await {
+        match crate::circuit::audit_alone(&st.app, &rec).await {
             Ok(()) => resp,
             Err(e) => ApiError::from(e).into_response(),
         }
@@ -262,11 +253,4 @@ fn finish(mut resp: Response, request_id: &str, rec: &AuditRecord, route: &str) 
         "answered"
     );
     resp
-}
-
-async fn write(st: &HttpState, rec: &AuditRecord) -> Result<(), crate::circuit::CircuitError> {
-    let mut tx = st.app.store.begin().await?;
-    audit::append(&mut tx, rec).await?;
-    tx.commit().await?;
-    Ok(())
 }

@@ -17,7 +17,7 @@
 
 use super::{HttpState, Peer};
 use crate::app::{App, StartError};
-use crate::audit::{self, AuditRecord, Outcome};
+use crate::audit::{AuditRecord, Outcome};
 use crate::config::{ConfigError, Partners};
 use axum::Router;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -566,13 +566,7 @@ async fn refused(state: &HttpState, remote: SocketAddr, reason: &str) {
     {
         return;
     }
-    let write = async {
-        let mut tx = state.app.store.begin().await?;
-        audit::append(&mut tx, &rec).await?;
-        tx.commit().await?;
-        Ok::<_, crate::circuit::CircuitError>(())
-    };
-    if let Err(e) = write.await {
+    if let Err(e) = crate::circuit::audit_alone(&state.app, &rec).await {
         tracing::error!(error = %e, "cannot audit a refused handshake");
     }
 }

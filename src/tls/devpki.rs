@@ -539,7 +539,8 @@ pub fn issue_people(out: &Path, people: &[&str]) -> Result<(), TlsError> {
         let path = out.join(name);
         std::fs::read_to_string(&path).map_err(|source| TlsError::Io { path, source })
     };
-    let issuer = load_issuer(&read("ca.crt")?, &read("ca.key")?)?;
+    let ca = read("ca.crt")?;
+    let issuer = load_issuer(&ca, &read("ca.key")?)?;
     let now = OffsetDateTime::now_utc();
     for id in people {
         check_partner_id(id)?;
@@ -550,7 +551,7 @@ pub fn issue_people(out: &Path, people: &[&str]) -> Result<(), TlsError> {
             ExtendedKeyUsagePurpose::ClientAuth,
             now,
         )?;
-        let p12 = pkcs12(id, &cert, &key, &read("ca.crt")?)?;
+        let p12 = pkcs12(id, &cert, &key, &ca)?;
         write_public(&out.join(format!("person-{id}.crt")), cert.as_bytes())?;
         write_private(&out.join(format!("person-{id}.key")), key.as_bytes())?;
         write_private(&out.join(format!("person-{id}.p12")), &p12)?;
