@@ -36,6 +36,9 @@ pub struct ConsoleSettings {
     pub listen: Option<SocketAddr>,
     /// Minutes a session may stay unused before it ends.
     pub session_idle_minutes: u64,
+    /// Sign-in through an OpenID Connect provider (ProConnect in
+    /// production); `None`: personal certificates only.
+    pub oidc: Option<OidcSettings>,
 }
 
 impl Default for ConsoleSettings {
@@ -43,8 +46,136 @@ impl Default for ConsoleSettings {
         ConsoleSettings {
             listen: None,
             session_idle_minutes: 30,
+            oidc: None,
         }
     }
+}
+
+/// `[console.oidc]`: the provider the console sends people to
+/// (authorization code flow with PKCE and `nonce`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    /// The issuer (its discovery document is
+    /// `<issuer>/.well-known/openid-configuration`). HTTPS; plain HTTP
+    /// only on a loopback address (a provider on the same host, tests).
+    pub issuer: String,
+    /// The client id the provider gave the gateway.
+    pub client_id: String,
+    /// The file holding the client secret (one line; never in the
+    /// repository).
+    pub client_secret_file: PathBuf,
+    /// Where the provider sends the browser back: the console's address as
+    /// people reach it, ending in `/connexion/retour`. Default: the
+    /// console's listening address (`https://<listen>/connexion/retour`),
+    /// which needs a `listen` on a definite address.
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+    /// The CA certificates (PEM) that vouch for the provider's HTTPS.
+    /// Default: the system's bundle, `/etc/ssl/certs/ca-certificates.crt`.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The provider's name on the sign-in button.
+    #[serde(default = "default_oidc_name")]
+    pub name: String,
+}
+
+fn default_oidc_name() -> String {
+    "ProConnect".into()
+}
+
+/// The system's CA bundle (Debian, Ubuntu), trusted for the provider's
+/// HTTPS when `ca_file` is not given.
+pub const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+impl OidcSettings {
+    /// Where the provider sends the browser back, given the console's
+    /// listening address.
+    pub fn redirect_url_for(&self, listen: Option<SocketAddr>) -> Option<String> {
+        match (&self.redirect_url, listen) {
+            (Some(u), _) => Some(u.clone()),
+            (None, Some(a)) if !a.ip().is_unspecified() => {
+                Some(format!("https://{a}/connexion/retour"))
+            }
+            _ => None,
+        }
+    }
+
+    /// What is wrong with these settings, as `(key, problem, fix)`.
+    fn problems(&self, listen: Option<SocketAddr>) -> Vec<(&'static str, String, &'static str)> {
+        let mut out = Vec::new();
+        match url_host(&self.issuer) {
+            Some(("https", _)) => {}
+            Some(("http", host)) if is_loopback(host) => {}
+            _ => out.push((
+                "console.oidc.issuer",
+                format!("{:?} is not an https:// address", self.issuer),
+                "give the provider's issuer, e.g. https://auth.agentconnect.gouv.fr/api/v2 (plain http only on 127.0.0.1)",
+            )),
+        }
+        if self.client_id.trim().is_empty() {
+            out.push((
+                "console.oidc.client_id",
+                "it is empty".into(),
+                "give the client id the provider registered for the gateway",
+            ));
+        }
+        if !self.client_secret_file.is_file() {
+            out.push((
+                "console.oidc.client_secret_file",
+                format!("{} does not exist", self.client_secret_file.display()),
+                "point it at a file holding the client secret (relative paths are read from this file's folder)",
+            ));
+        }
+        let ca = self
+            .ca_file
+            .clone()
+            .unwrap_or_else(|| SYSTEM_CA_BUNDLE.into());
+        if !ca.is_file() {
+            out.push((
+                "console.oidc.ca_file",
+                format!("{} does not exist", ca.display()),
+                "point it at the PEM certificates of the provider's CA (without it, the system's bundle: install ca-certificates)",
+            ));
+        }
+        match self.redirect_url_for(listen) {
+            None => out.push((
+                "console.oidc.redirect_url",
+                "the console's address cannot be told from its listening address".into(),
+                "give the address people reach the console at, ending in /connexion/retour",
+            )),
+            Some(u)
+                if !matches!(url_host(&u), Some(("https", _)))
+                    || !u.ends_with("/connexion/retour") =>
+            {
+                out.push((
+                    "console.oidc.redirect_url",
+                    format!("{u:?} is not an https:// address ending in /connexion/retour"),
+                    "give the console's address as people reach it, followed by /connexion/retour",
+                ))
+            }
+            Some(_) => {}
+        }
+        out
+    }
+}
+
+/// `(scheme, host)` of an absolute `scheme://host[:port]/…` address.
+fn url_host(u: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = u.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    (!host.is_empty()).then_some((scheme, host))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[derive(Debug, Deserialize)]
@@ -368,8 +499,20 @@ impl GatewayConfig {
             partners_file: r(&raw.partners),
             policy_file: r(&raw.policy),
             people_file: raw.people.as_deref().map(r),
-            console: raw.console,
+            console: ConsoleSettings {
+                oidc: raw.console.oidc.map(|o| OidcSettings {
+                    client_secret_file: r(&o.client_secret_file),
+                    ca_file: o.ca_file.as_deref().map(r),
+                    ..o
+                }),
+                ..raw.console
+            },
         };
+        if let Some(o) = &cfg.console.oidc {
+            for (key, problem, fix) in o.problems(cfg.console.listen) {
+                errors.push(ConfigError::invalid(path, key, problem, fix));
+            }
+        }
         if cfg.console.session_idle_minutes == 0 {
             errors.push(ConfigError::invalid(
                 path,
@@ -430,5 +573,82 @@ impl GatewayConfig {
             return Err(ConfigError::several(errors));
         }
         Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(issuer: &str, secret: &Path) -> OidcSettings {
+        OidcSettings {
+            issuer: issuer.into(),
+            client_id: "passerelle".into(),
+            client_secret_file: secret.to_path_buf(),
+            redirect_url: None,
+            ca_file: Some(secret.to_path_buf()),
+            name: default_oidc_name(),
+        }
+    }
+
+    #[test]
+    fn the_return_address_comes_from_a_definite_listening_address_only() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let s = settings("https://idp.example", f.path());
+        assert_eq!(
+            s.redirect_url_for(Some(([127, 0, 0, 1], 8444).into()))
+                .as_deref(),
+            Some("https://127.0.0.1:8444/connexion/retour")
+        );
+        assert_eq!(s.redirect_url_for(Some(([0, 0, 0, 0], 8444).into())), None);
+        assert!(s.problems(Some(([127, 0, 0, 1], 8444).into())).is_empty());
+        let keys: Vec<_> = s
+            .problems(Some(([0, 0, 0, 0], 8444).into()))
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(keys, ["console.oidc.redirect_url"]);
+        let given = OidcSettings {
+            redirect_url: Some("https://gw.example/connexion/retour".into()),
+            ..s.clone()
+        };
+        assert!(given.problems(None).is_empty());
+        let wrong = OidcSettings {
+            redirect_url: Some("http://gw.example/ailleurs".into()),
+            ..s
+        };
+        assert_eq!(wrong.problems(None)[0].0, "console.oidc.redirect_url");
+    }
+
+    #[test]
+    fn a_plain_http_issuer_is_refused_unless_on_loopback() {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        let listen = Some(([127, 0, 0, 1], 8444).into());
+        for ok in [
+            "https://auth.agentconnect.gouv.fr/api/v2",
+            "http://127.0.0.1:4000",
+            "http://localhost:4000/oidc",
+            "http://[::1]:4000",
+        ] {
+            assert!(settings(ok, f.path()).problems(listen).is_empty(), "{ok}");
+        }
+        for bad in ["http://idp.example", "ftp://idp.example", "idp.example", ""] {
+            let keys: Vec<_> = settings(bad, f.path())
+                .problems(listen)
+                .into_iter()
+                .map(|p| p.0)
+                .collect();
+            assert_eq!(keys, ["console.oidc.issuer"], "{bad}");
+        }
+        let missing = OidcSettings {
+            client_secret_file: "/nonexistent/secret".into(),
+            client_id: " ".into(),
+            ..settings("https://idp.example", f.path())
+        };
+        let keys: Vec<_> = missing.problems(listen).into_iter().map(|p| p.0).collect();
+        assert_eq!(
+            keys,
+            ["console.oidc.client_id", "console.oidc.client_secret_file"]
+        );
     }
 }

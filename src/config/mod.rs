@@ -15,8 +15,8 @@ mod policy;
 pub mod secrets;
 
 pub use gateway::{
-    AuditSettings, ConsoleSettings, GatewayConfig, Limits, ServerSettings, StorageSettings,
-    TlsSettings,
+    AuditSettings, ConsoleSettings, GatewayConfig, Limits, OidcSettings, SYSTEM_CA_BUNDLE,
+    ServerSettings, StorageSettings, TlsSettings,
 };
 pub use partners::{CertificateIdentity, Partner, PartnerId, Partners, Role};
 pub use people::{People, PersonEntry};

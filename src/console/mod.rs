@@ -2,8 +2,9 @@
 //! a listener of their own, over the same service layer as the API.
 //!
 //! A person signs in with a personal certificate of the partner CA
-//! (presented by the browser: a session starts at once) and is known by
-//! `people.toml`; the session lives in the database (`console_sessions`),
+//! (presented by the browser: a session starts at once) or through the
+//! OpenID Connect provider of `[console.oidc]` (ProConnect), and is known
+//! by `people.toml`; the session lives in the database (`console_sessions`),
 //! ends after the configured idle delay or on sign-out. Every page served
 //! and every action is audited with the person beside the partner. Pages
 //! are server-rendered French HTML (maud), readable without JavaScript and
@@ -17,6 +18,7 @@ mod alertes;
 mod chiffres;
 mod concertations;
 mod listes;
+pub mod oidc;
 mod page;
 mod session;
 
@@ -54,6 +56,8 @@ pub struct ConsoleState {
     /// Requests per person, and per source address before sign-in: the
     /// API's quota.
     limiter: DefaultKeyedRateLimiter<String>,
+    /// The OpenID Connect provider, when `[console.oidc]` names one.
+    oidc: Option<Arc<oidc::OidcClient>>,
 }
 
 impl ConsoleState {
@@ -72,8 +76,13 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
 /// `max_body_bytes`).
 const FORM_BODY_BYTES: usize = 256 * 1024;
 
-/// The console's router over the gateway; requests time out as the API's.
-pub fn router(app: Arc<App>, request_timeout: std::time::Duration) -> Router {
+/// The console's router over the gateway, with its OpenID provider if
+/// any; requests time out as the API's.
+pub fn router(
+    app: Arc<App>,
+    request_timeout: std::time::Duration,
+    oidc: Option<Arc<oidc::OidcClient>>,
+) -> Router {
     let limits = &app.config.gateway.limits;
     let quota =
         Quota::per_minute(NonZeroU32::new(limits.requests_per_minute).unwrap_or(NonZeroU32::MIN))
@@ -83,10 +92,13 @@ pub fn router(app: Arc<App>, request_timeout: std::time::Duration) -> Router {
         limiter: RateLimiter::keyed(quota),
         app,
         request_timeout,
+        oidc,
     });
     Router::new()
         .route("/", get(accueil::page))
         .route("/connexion", get(session::sign_in_page))
+        .route("/connexion/oidc", get(session::oidc_start))
+        .route("/connexion/retour", get(session::oidc_return))
         .route("/deconnexion", post(session::sign_out))
         .route("/console.css", get(stylesheet))
         .route(

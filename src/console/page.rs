@@ -32,6 +32,17 @@ pub fn menu(signed: &Signed) -> impl Iterator<Item = (&'static str, &'static str
 /// A whole page: header with the person and the sign-out form, the menu
 /// (the current page marked), the content.
 pub fn layout(signed: Option<&Signed>, current: &str, title: &str, content: Markup) -> Markup {
+    layout_with(signed, current, title, html! {}, content)
+}
+
+/// [`layout`], with more in the page's `head`.
+fn layout_with(
+    signed: Option<&Signed>,
+    current: &str,
+    title: &str,
+    head: Markup,
+    content: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="fr" {
@@ -40,6 +51,7 @@ pub fn layout(signed: Option<&Signed>, current: &str, title: &str, content: Mark
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — passerelle" }
                 link rel="stylesheet" href="/console.css";
+                (head)
             }
             body {
                 a.skip href="#contenu" { "Aller au contenu" }
@@ -201,6 +213,39 @@ impl From<CircuitError> for Refusal {
                 )
             },
             other => Refusal::internal(&other),
+        }
+    }
+}
+
+impl From<super::oidc::OidcError> for Refusal {
+    fn from(e: super::oidc::OidcError) -> Refusal {
+        use super::oidc::OidcError;
+        tracing::warn!(error = %e, "console: OpenID sign-in refused");
+        match e {
+            OidcError::Provider(_) => Refusal::new(
+                StatusCode::BAD_GATEWAY,
+                "oidc_provider",
+                "Le fournisseur d'identité ne répond pas comme prévu. Réessayez dans quelques \
+                 minutes, ou connectez-vous avec votre certificat personnel.",
+            ),
+            OidcError::Nonce => Refusal::new(
+                StatusCode::FORBIDDEN,
+                "oidc_nonce",
+                "Le jeton d'identité reçu n'appartient pas à cette connexion (paramètre « nonce ») : \
+                 il est refusé. Recommencez depuis la page de connexion.",
+            ),
+            OidcError::Token(_) => Refusal::new(
+                StatusCode::FORBIDDEN,
+                "oidc_token",
+                "Le jeton d'identité reçu ne se vérifie pas : il est refusé. \
+                 Recommencez depuis la page de connexion.",
+            ),
+            OidcError::NoEmail => Refusal::new(
+                StatusCode::FORBIDDEN,
+                "oidc_no_email",
+                "Le fournisseur d'identité n'a pas donné votre adresse électronique : \
+                 la passerelle ne peut pas vous reconnaître.",
+            ),
         }
     }
 }
@@ -376,7 +421,7 @@ pub async fn not_found() -> Refusal {
 }
 
 /// `/connexion`.
-pub fn sign_in() -> Response {
+pub fn sign_in(provider: Option<&str>) -> Response {
     answer(
         StatusCode::OK,
         layout(
@@ -392,6 +437,31 @@ pub fn sign_in() -> Response {
                     "le navigateur le présente et la session s'ouvre."
                 }
                 p { a href="/" { "Recharger" } }
+                @if let Some(name) = provider {
+                    h2 { "Avec " (name) }
+                    p { "Votre compte professionnel, auprès de " (name) " : la passerelle vous reconnaît à l'adresse électronique que votre institution a déclarée." }
+                    p { a.button href="/connexion/oidc" { "Se connecter avec " (name) } }
+                }
+            },
+        ),
+    )
+}
+
+/// After an OpenID Connect sign-in. The browser comes back from the
+/// provider, another site, so the session cookie (`SameSite=Strict`) is
+/// not sent until a navigation from this site: the page moves on to the
+/// home page by itself (and offers the link).
+pub fn signed_in(name: &str) -> Response {
+    answer(
+        StatusCode::OK,
+        layout_with(
+            None,
+            "",
+            "Connexion réussie",
+            html! { meta http-equiv="refresh" content="0; url=/"; },
+            html! {
+                p { "Bonjour " (name) ", votre session est ouverte." }
+                p { a href="/" { "Continuer vers l'accueil" } }
             },
         ),
     )

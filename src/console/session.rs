@@ -8,7 +8,7 @@ use super::{ConsoleState, Visitor};
 use crate::audit::{self, AuditRecord, Outcome};
 use crate::circuit::Actor;
 use crate::config::PersonEntry;
-use crate::store::console::{self as sessions, Session};
+use crate::store::console::{self as sessions, Session, SignInMethod};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -81,20 +81,24 @@ fn secret() -> String {
     crate::util::random_hex(32)
 }
 
-fn cookie_of(headers: &axum::http::HeaderMap) -> Option<String> {
+/// The cookie `name` the browser sent.
+fn cookie_named(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
 }
 
 /// Pages reachable without a session.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/connexion" | "/console.css")
+    matches!(
+        path,
+        "/connexion" | "/connexion/oidc" | "/connexion/retour" | "/console.css"
+    )
 }
 
 /// The middleware: finds or starts the session, checks the rate, runs
@@ -118,10 +122,11 @@ pub(super) async fn guard(
     rec.route = Some(route.clone());
     rec.request_id = Some(request_id.clone());
     rec.cert_sha256 = visitor.identity.as_ref().map(|i| i.sha256.clone());
-    let (signed, set_cookie) = match resolve(&st, &visitor, cookie_of(req.headers())).await {
-        Ok(v) => v,
-        Err(e) => return page::Refusal::internal(&e).into_response(),
-    };
+    let (signed, set_cookie) =
+        match resolve(&st, &visitor, cookie_named(req.headers(), COOKIE)).await {
+            Ok(v) => v,
+            Err(e) => return page::Refusal::internal(&e).into_response(),
+        };
     let limiter_key = match &signed {
         Some(s) => format!("person:{}", s.person.id),
         None => format!("ip:{}", visitor.remote.ip()),
@@ -224,7 +229,7 @@ async fn resolve(
         if let Some(s) = found {
             let same_person = match &by_cert {
                 Some((p, _)) => p.id == s.person,
-                None => s.method != "certificate",
+                None => s.method != SignInMethod::Certificate,
             };
             if same_person && let Some(signed) = signed(app, &s, visitor) {
                 return Ok((Some(signed), None));
@@ -234,10 +239,24 @@ async fn resolve(
     let Some((person, cert_sha256)) = by_cert else {
         return Ok((None, None));
     };
+    let (s, cookie) = open_session(app, &person, SignInMethod::Certificate, cert_sha256).await?;
+    Ok((signed(app, &s, visitor), Some(cookie)))
+}
+
+/// Opens a session for `person` (audited as `console.sign_in` with its
+/// method); the session and its `Set-Cookie` value.
+async fn open_session(
+    app: &crate::app::App,
+    person: &PersonEntry,
+    method: SignInMethod,
+    cert_sha256: String,
+) -> Result<(Session, String), crate::circuit::CircuitError> {
+    let now = crate::util::now_ms();
+    let idle_ms = app.config.gateway.console.session_idle_minutes as i64 * 60_000;
     let cookie = secret();
     let s = Session {
         person: person.id.clone(),
-        method: "certificate".into(),
+        method,
         cert_sha256,
         csrf: secret(),
         last_seen: now,
@@ -247,18 +266,16 @@ async fn resolve(
     let mut rec = AuditRecord::new("console.sign_in", Outcome::Ok);
     rec.partner = Some(person.partner.to_string());
     rec.person = Some(person.id.clone());
-    rec.cert_sha256 = Some(s.cert_sha256.clone());
-    rec.objects = vec!["method:certificate".into()];
+    rec.cert_sha256 = Some(s.cert_sha256.clone()).filter(|c| !c.is_empty());
+    rec.objects = vec![format!("method:{}", method.as_str())];
     audit::append(&mut tx, &rec).await?;
     // Sessions idle past the delay go with each sign-in.
     sessions::delete_idle(&mut tx, now - idle_ms).await?;
     tx.commit().await?;
-    tracing::info!(person = %person.id, "console session started (certificate)");
+    tracing::info!(person = %person.id, method = method.as_str(), "console session started");
     Ok((
-        signed(app, &s, visitor),
-        Some(format!(
-            "{COOKIE}={cookie}; Path=/; Secure; HttpOnly; SameSite=Strict"
-        )),
+        s,
+        format!("{COOKIE}={cookie}; Path=/; Secure; HttpOnly; SameSite=Strict"),
     ))
 }
 
@@ -279,11 +296,151 @@ fn signed(app: &crate::app::App, s: &Session, visitor: &Visitor) -> Option<Signe
 }
 
 /// `GET /connexion`: how to sign in.
-pub(super) async fn sign_in_page(signed: Option<Signed>) -> Response {
+pub(super) async fn sign_in_page(
+    State(st): State<Arc<ConsoleState>>,
+    signed: Option<Signed>,
+) -> Response {
     if signed.is_some() {
         return Redirect::to("/").into_response();
     }
-    page::sign_in().into_response()
+    page::sign_in(st.oidc.as_ref().map(|o| o.name.as_str())).into_response()
+}
+
+/// The cookie an OpenID Connect sign-in carries while the browser is at
+/// the provider. `Lax`, not `Strict`: the provider's redirect back is a
+/// navigation from another site, which must carry it.
+const LOGIN_COOKIE: &str = "__Host-passerelle-oidc";
+
+/// How long a sign-in may stay at the provider.
+const LOGIN_MINUTES: i64 = 10;
+
+fn oidc_of(st: &ConsoleState) -> Result<&super::oidc::OidcClient, page::Refusal> {
+    st.oidc.as_deref().ok_or_else(|| {
+        page::Refusal::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "La connexion par un fournisseur d'identité n'est pas ouverte sur cette passerelle : \
+             utilisez votre certificat personnel.",
+        )
+    })
+}
+
+/// `GET /connexion/oidc`: sends the browser to the provider (a link, not
+/// a form: the CSP's `form-action 'self'` would stop a form's redirect to
+/// another site).
+pub(super) async fn oidc_start(
+    State(st): State<Arc<ConsoleState>>,
+) -> Result<Response, page::Refusal> {
+    let oidc = oidc_of(&st)?;
+    let (url, login) = oidc.begin().await.map_err(page::Refusal::from)?;
+    let cookie = secret();
+    let now = crate::util::now_ms();
+    let mut tx = st.app().store.begin().await?;
+    sessions::insert_login(
+        &mut tx,
+        &session_id(&cookie),
+        &login,
+        now,
+        now - LOGIN_MINUTES * 60_000,
+    )
+    .await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    let mut r = Redirect::to(&url).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LOGIN_COOKIE}={cookie}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}",
+        LOGIN_MINUTES * 60
+    )) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+/// What the provider sends back.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct OidcReturn {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /connexion/retour`: the provider's answer. The sign-in under way
+/// (the cookie's) is taken once; its `state` must be the one returned,
+/// the ID token must carry its `nonce`, and the verified e-mail must be a
+/// person's of `people.toml`.
+pub(super) async fn oidc_return(
+    State(st): State<Arc<ConsoleState>>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(back): axum::extract::Query<OidcReturn>,
+) -> Result<Response, page::Refusal> {
+    use subtle::ConstantTimeEq;
+    let oidc = oidc_of(&st)?;
+    let app = st.app();
+    let expired = || {
+        page::Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "oidc_no_login",
+            "Cette connexion a expiré ou a déjà servi. Recommencez depuis la page de connexion.",
+        )
+    };
+    let cookie = cookie_named(&headers, LOGIN_COOKIE).ok_or_else(expired)?;
+    let now = crate::util::now_ms();
+    let mut tx = app.store.begin().await?;
+    let login =
+        sessions::take_login(&mut tx, &session_id(&cookie), now - LOGIN_MINUTES * 60_000).await?;
+    tx.commit().await.map_err(crate::store::StoreError::from)?;
+    let login = login.ok_or_else(expired)?;
+    let state_ok = back
+        .state
+        .as_deref()
+        .is_some_and(|s| bool::from(s.as_bytes().ct_eq(login.state.as_bytes())));
+    if !state_ok {
+        return Err(page::Refusal::new(
+            StatusCode::FORBIDDEN,
+            "oidc_state",
+            "La réponse du fournisseur d'identité ne correspond pas à cette connexion \
+             (paramètre « state ») : elle est refusée. Recommencez depuis la page de connexion.",
+        ));
+    }
+    if back.error.is_some() {
+        return Err(page::Refusal::new(
+            StatusCode::FORBIDDEN,
+            "oidc_denied",
+            "Le fournisseur d'identité n'a pas confirmé votre identité. \
+             Recommencez depuis la page de connexion.",
+        ));
+    }
+    let code = back.code.ok_or_else(|| {
+        page::Refusal::bad_form("La réponse du fournisseur d'identité n'a pas de code.")
+    })?;
+    let who = oidc.finish(login, code).await?;
+    if who.email_verified == Some(false) {
+        return Err(page::Refusal::new(
+            StatusCode::FORBIDDEN,
+            "oidc_email_unverified",
+            "Le fournisseur d'identité n'a pas vérifié votre adresse électronique : \
+             la passerelle ne peut pas vous reconnaître.",
+        ));
+    }
+    let Some(person) = app.config.people.by_email(&who.email).cloned() else {
+        tracing::warn!(subject = %who.subject, "console: OpenID sign-in of nobody in people.toml");
+        return Err(page::Refusal::new(
+            StatusCode::FORBIDDEN,
+            "unknown_person",
+            "Votre identité est confirmée, mais votre adresse ne correspond à aucune personne \
+             autorisée sur la passerelle. Demandez à votre correspondant d'ajouter votre accès.",
+        ));
+    };
+    let (_, session_cookie) = open_session(app, &person, SignInMethod::Oidc, String::new()).await?;
+    let mut r = page::signed_in(&person.name).into_response();
+    for c in [
+        session_cookie,
+        format!("{LOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(r)
 }
 
 impl axum::extract::OptionalFromRequestParts<Arc<ConsoleState>> for Signed {
@@ -312,7 +469,7 @@ pub(super) async fn sign_out(
 ) -> Result<Response, page::Refusal> {
     signed.check_csrf(form.csrf.as_deref())?;
     let mut tx = st.app().store.begin().await?;
-    if let Some(c) = cookie_of(&headers) {
+    if let Some(c) = cookie_named(&headers, COOKIE) {
         sessions::delete(&mut tx, &session_id(&c)).await?;
     }
     let rec = signed.actor.record("console.sign_out", Outcome::Ok);

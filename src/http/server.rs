@@ -303,7 +303,15 @@ pub async fn start(app: Arc<App>) -> Result<RunningServer, StartError> {
     }
     let (console_addr, console_task) = match console {
         Some((listener, console_addr)) => {
-            let router = crate::console::router(state.app.clone(), state.request_timeout);
+            let oidc = match &g.console.oidc {
+                Some(o) => Some(Arc::new(crate::console::oidc::OidcClient::new(
+                    o,
+                    &app.config.gateway.path,
+                    console_addr,
+                )?)),
+                None => None,
+            };
+            let router = crate::console::router(state.app.clone(), state.request_timeout, oidc);
             tracing::info!(%console_addr, "console listening (HTTPS, personal certificate optional)");
             (
                 Some(console_addr),

@@ -212,8 +212,11 @@ impl Drop for Checkpoints {
     }
 }
 
+/// The schema version this release brings (its last migration's number).
+pub const SCHEMA_VERSION: usize = 9;
+
 fn migrator(backend: Backend) -> Migrator {
-    let files: [(&str, &'static str); 8] = match backend {
+    let files: [(&str, &'static str); SCHEMA_VERSION] = match backend {
         Backend::Sqlite => [
             ("init", include_str!("migrations/sqlite/0001_init.sql")),
             (
@@ -240,6 +243,10 @@ fn migrator(backend: Backend) -> Migrator {
             (
                 "console",
                 include_str!("migrations/sqlite/0008_console.sql"),
+            ),
+            (
+                "console logins",
+                include_str!("migrations/sqlite/0009_console_logins.sql"),
             ),
         ],
         Backend::Postgres => [
@@ -268,6 +275,10 @@ fn migrator(backend: Backend) -> Migrator {
             (
                 "console",
                 include_str!("migrations/postgres/0008_console.sql"),
+            ),
+            (
+                "console logins",
+                include_str!("migrations/postgres/0009_console_logins.sql"),
             ),
         ],
     };

@@ -708,9 +708,10 @@ async fn a_runtime_role_on_an_older_schema_refuses_to_start_naming_passerelle_mi
     let (code, out) = migrate_granting(&app, &role).await;
     assert_eq!(code, 0, "{out}");
     // As if this release's last migration were not applied yet.
+    let last = passerelle::store::SCHEMA_VERSION;
     exec(
         &app,
-        "UPDATE _sqlx_migrations SET success = FALSE WHERE version = 8",
+        &format!("UPDATE _sqlx_migrations SET success = FALSE WHERE version = {last}"),
     )
     .await;
     let e = passerelle::store::Store::open(&runtime_url)
@@ -718,7 +719,8 @@ async fn a_runtime_role_on_an_older_schema_refuses_to_start_naming_passerelle_mi
         .expect_err("the runtime role cannot migrate");
     let msg = e.to_string();
     assert!(
-        msg.contains("version 7") && msg.contains("needs version 8"),
+        msg.contains(&format!("version {}", last - 1))
+            && msg.contains(&format!("needs version {last}")),
         "{msg}"
     );
     assert!(
@@ -727,7 +729,7 @@ async fn a_runtime_role_on_an_older_schema_refuses_to_start_naming_passerelle_mi
     );
     exec(
         &app,
-        "UPDATE _sqlx_migrations SET success = TRUE WHERE version = 8",
+        &format!("UPDATE _sqlx_migrations SET success = TRUE WHERE version = {last}"),
     )
     .await;
     passerelle::store::Store::open(&runtime_url)

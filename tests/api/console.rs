@@ -16,6 +16,8 @@ pub struct Browser {
     pub cookie: Option<String>,
     /// Every `Set-Cookie` received, verbatim.
     pub set_cookies: Vec<String>,
+    /// The other cookies of the console (an OpenID sign-in's), by name.
+    pub others: std::collections::BTreeMap<String, String>,
 }
 
 /// A page as received.
@@ -96,27 +98,39 @@ impl Browser {
             base: app.console.clone(),
             cookie: None,
             set_cookies: Vec::new(),
+            others: Default::default(),
         }
     }
 
     async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let req = match &self.cookie {
-            Some(c) => req.header(
-                reqwest::header::COOKIE,
-                format!("{}={c}", passerelle::console::COOKIE),
-            ),
-            None => req,
+        let session = self
+            .cookie
+            .iter()
+            .map(|c| format!("{}={c}", passerelle::console::COOKIE));
+        let others = self.others.iter().map(|(k, v)| format!("{k}={v}"));
+        let all: Vec<String> = session.chain(others).collect();
+        let req = if all.is_empty() {
+            req
+        } else {
+            req.header(reqwest::header::COOKIE, all.join("; "))
         };
         let resp = req.send().await.unwrap();
         for v in resp.headers().get_all(reqwest::header::SET_COOKIE) {
             let v = v.to_str().unwrap().to_owned();
-            let value = v
+            let (name, value) = v
                 .split(';')
                 .next()
                 .and_then(|kv| kv.split_once('='))
-                .map(|(_, v)| v.to_owned())
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .unwrap_or_default();
-            self.cookie = (!value.is_empty() && !v.contains("Max-Age=0")).then_some(value);
+            let kept = (!value.is_empty() && !v.contains("Max-Age=0")).then_some(value);
+            if name == passerelle::console::COOKIE {
+                self.cookie = kept;
+            } else if let Some(value) = kept {
+                self.others.insert(name, value);
+            } else {
+                self.others.remove(&name);
+            }
             self.set_cookies.push(v);
         }
         Page {
@@ -165,7 +179,7 @@ impl Browser {
 }
 
 /// The audit entries of `action`, parsed.
-async fn entries(app: &TestApp, action: &'static str) -> Vec<serde_json::Value> {
+pub async fn entries(app: &TestApp, action: &'static str) -> Vec<serde_json::Value> {
     app.texts("SELECT action, entry FROM audit_log ORDER BY seq")
         .await
         .into_iter()

@@ -11,6 +11,7 @@ mod helpers;
 mod identity;
 mod lists;
 mod migration;
+mod oidc;
 mod openapi;
 mod outbox;
 mod schemas;
