@@ -447,6 +447,25 @@ pub fn sign_in(provider: Option<&str>) -> Response {
     )
 }
 
+/// The provider's return, relayed once from this site so that the
+/// browser sends the sign-in's `SameSite=Strict` cookie.
+pub fn relay(to: &str) -> Response {
+    let refresh = format!("0; url={to}");
+    answer(
+        StatusCode::OK,
+        layout_with(
+            None,
+            "",
+            "Connexion en cours",
+            html! { meta http-equiv="refresh" content=(refresh); },
+            html! {
+                p { "Le fournisseur d'identité a répondu ; la connexion se poursuit." }
+                p { a href=(to) { "Continuer" } }
+            },
+        ),
+    )
+}
+
 /// After an OpenID Connect sign-in. The browser comes back from the
 /// provider, another site, so the session cookie (`SameSite=Strict`) is
 /// not sent until a navigation from this site: the page moves on to the

@@ -307,8 +307,10 @@ pub(super) async fn sign_in_page(
 }
 
 /// The cookie an OpenID Connect sign-in carries while the browser is at
-/// the provider. `Lax`, not `Strict`: the provider's redirect back is a
-/// navigation from another site, which must carry it.
+/// the provider. `Strict` like every cookie of the console: the
+/// provider's redirect back, a navigation from another site, does not
+/// carry it, so `/connexion/retour` relays itself once from this site
+/// (see [`oidc_return`]).
 const LOGIN_COOKIE: &str = "__Host-passerelle-oidc";
 
 /// How long a sign-in may stay at the provider.
@@ -347,7 +349,7 @@ pub(super) async fn oidc_start(
     tx.commit().await.map_err(crate::store::StoreError::from)?;
     let mut r = Redirect::to(&url).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "{LOGIN_COOKIE}={cookie}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}",
+        "{LOGIN_COOKIE}={cookie}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={}",
         LOGIN_MINUTES * 60
     )) {
         r.headers_mut().append(header::SET_COOKIE, v);
@@ -361,10 +363,35 @@ pub(super) struct OidcReturn {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    iss: Option<String>,
+    /// Set by the relay: the request comes from this site's page.
+    relai: Option<String>,
 }
 
-/// `GET /connexion/retour`: the provider's answer. The sign-in under way
-/// (the cookie's) is taken once; its `state` must be the one returned,
+impl OidcReturn {
+    /// The same return, marked as relayed from this site.
+    fn relayed(&self) -> String {
+        let mut q = openidconnect::url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("code", &self.code),
+            ("state", &self.state),
+            ("error", &self.error),
+            ("iss", &self.iss),
+        ] {
+            if let Some(v) = v {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("relai", "1");
+        format!("/connexion/retour?{}", q.finish())
+    }
+}
+
+/// `GET /connexion/retour`: the provider's answer. Coming from another
+/// site, it carries no `Strict` cookie: the first time, a page of this
+/// site sends the browser to the same address (`relai=1`), a same-site
+/// navigation that carries it. The sign-in under way (the cookie's) is
+/// taken once; its `state` must be the one returned,
 /// the ID token must carry its `nonce`, and the verified e-mail must be a
 /// person's of `people.toml`.
 pub(super) async fn oidc_return(
@@ -382,7 +409,12 @@ pub(super) async fn oidc_return(
             "Cette connexion a expiré ou a déjà servi. Recommencez depuis la page de connexion.",
         )
     };
-    let cookie = cookie_named(&headers, LOGIN_COOKIE).ok_or_else(expired)?;
+    let Some(cookie) = cookie_named(&headers, LOGIN_COOKIE) else {
+        if back.relai.is_none() {
+            return Ok(page::relay(&back.relayed()).into_response());
+        }
+        return Err(expired());
+    };
     let now = crate::util::now_ms();
     let mut tx = app.store.begin().await?;
     let login =
@@ -434,7 +466,7 @@ pub(super) async fn oidc_return(
     let mut r = page::signed_in(&person.name).into_response();
     for c in [
         session_cookie,
-        format!("{LOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"),
+        format!("{LOGIN_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
     ] {
         if let Ok(v) = HeaderValue::from_str(&c) {
             r.headers_mut().append(header::SET_COOKIE, v);
