@@ -104,6 +104,7 @@ fn entries() -> Vec<ReportEntry> {
             seq: out.len() as i64 + 1,
             at_ms,
             partner: partner.map(str::to_owned),
+            person: None,
             action: action.to_owned(),
             outcome: outcome.to_owned(),
             reason: reason.map(str::to_owned),

@@ -22,6 +22,9 @@ pub struct ReportEntry {
     pub seq: i64,
     pub at_ms: i64,
     pub partner: Option<String>,
+    /// The person who acted on the console (their id in `people.toml`);
+    /// `None` for the API's machines.
+    pub person: Option<String>,
     pub action: String,
     pub outcome: String,
     pub reason: Option<String>,
@@ -326,6 +329,7 @@ pub fn render_at(
     access_table(&mut h, &days, &counts);
     h.push_str("</section>\n");
 
+    persons(&mut h, &in_window);
     refusals(&mut h, &in_window);
     anomaly_section(&mut h, &found);
 
@@ -693,6 +697,43 @@ fn access_table(h: &mut String, days: &[Date], c: &Counts) {
     );
 }
 
+/// The console's accesses per person: who, for which partner, how many
+/// entries, how many refused, the first and the last.
+fn persons(h: &mut String, entries: &[&ReportEntry]) {
+    // (person, partner) → (entries, refused, first, last)
+    let mut per: BTreeMap<(&str, &str), (u64, u64, i64, i64)> = BTreeMap::new();
+    for e in entries {
+        let Some(person) = e.person.as_deref() else {
+            continue;
+        };
+        let slot = per
+            .entry((person, partner_label(&e.partner)))
+            .or_insert((0, 0, e.at_ms, e.at_ms));
+        slot.0 += 1;
+        slot.1 += u64::from(e.outcome == "refused");
+        slot.2 = slot.2.min(e.at_ms);
+        slot.3 = slot.3.max(e.at_ms);
+    }
+    h.push_str("<section id=\"persons\">\n<h2>Accesses by person (console)</h2>\n");
+    if per.is_empty() {
+        h.push_str("<p class=\"empty\">no access through the console</p>\n</section>\n");
+        return;
+    }
+    h.push_str("<table id=\"table-persons\">\n<thead><tr><th>Person</th><th>Partner</th><th>Entries</th><th>Refused</th><th>First (UTC)</th><th>Last (UTC)</th></tr></thead>\n<tbody>\n");
+    for ((person, partner), (n, refused, first, last)) in per {
+        let _ = writeln!(
+            h,
+            "<tr class=\"person\" data-person=\"{}\"><td>{}</td><td>{}</td><td>{n}</td><td>{refused}</td><td>{}</td><td>{}</td></tr>",
+            escape(person),
+            escape(person),
+            escape(partner),
+            fmt_time(first),
+            fmt_time(last)
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
+}
+
 fn refusals(h: &mut String, entries: &[&ReportEntry]) {
     let mut bad: Vec<&ReportEntry> = entries
         .iter()
@@ -706,11 +747,11 @@ fn refusals(h: &mut String, entries: &[&ReportEntry]) {
         return;
     }
     let _ = writeln!(h, "<p>{} in the window, most recent first.</p>", bad.len());
-    h.push_str("<table id=\"table-refusals\">\n<thead><tr><th>Time (UTC)</th><th>Seq</th><th>Partner</th><th>Action</th><th>Outcome</th><th>Route</th><th>Reason</th></tr></thead>\n<tbody>\n");
+    h.push_str("<table id=\"table-refusals\">\n<thead><tr><th>Time (UTC)</th><th>Seq</th><th>Partner</th><th>Person</th><th>Action</th><th>Outcome</th><th>Route</th><th>Reason</th></tr></thead>\n<tbody>\n");
     for e in bad.iter().take(MAX_REFUSAL_ROWS) {
         let _ = writeln!(
             h,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if e.outcome == "error" {
                 "error"
             } else {
@@ -719,6 +760,7 @@ fn refusals(h: &mut String, entries: &[&ReportEntry]) {
             fmt_time(e.at_ms),
             e.seq,
             escape(partner_label(&e.partner)),
+            escape(e.person.as_deref().unwrap_or("")),
             escape(&e.action),
             escape(&e.outcome),
             escape(e.route.as_deref().unwrap_or("")),
@@ -819,6 +861,7 @@ mod tests {
             seq,
             at_ms,
             partner: partner.map(str::to_owned),
+            person: None,
             action: "cases.list".to_owned(),
             outcome: outcome.to_owned(),
             reason: (outcome != "ok").then(|| "route not allowed".to_owned()),
@@ -1125,6 +1168,53 @@ mod tests {
         // Reversed window: still a page.
         let page = render("Empty", MONDAY, MONDAY - time::Duration::days(1), &[], &v);
         assert!(page.contains("(UTC, 0 days)"));
+    }
+
+    #[test]
+    fn the_console_accesses_are_counted_per_person_and_shown_beside_refusals() {
+        let mut e = vec![
+            ok_at(1, at(MONDAY, 9, 0, 0), "ddets"),
+            ok_at(2, at(MONDAY, 9, 5, 0), "ddets"),
+        ];
+        e.extend(refusals_at(Some("ddets"), at(MONDAY, 10, 0, 0), &[0]));
+        e.push(ok_at(9, at(MONDAY, 11, 0, 0), "caf"));
+        for x in &mut e[..3] {
+            x.person = Some("agent-<ddets>".to_owned());
+        }
+        let page = render_at(
+            "r",
+            MONDAY,
+            MONDAY,
+            &e,
+            &verified(),
+            datetime!(2026-03-03 08:00 UTC),
+        );
+        let section =
+            &page[page.find("id=\"persons\"").unwrap()..page.find("id=\"refusals\"").unwrap()];
+        assert!(
+            section.contains("<td>agent-&lt;ddets&gt;</td><td>ddets</td><td>3</td><td>1</td><td>2026-03-02 09:00:00</td><td>2026-03-02 10:00:00</td>"),
+            "{section}"
+        );
+        assert_eq!(
+            section.matches("class=\"person\"").count(),
+            1,
+            "the API's caf is no person"
+        );
+        let refused = &page[page.find("id=\"table-refusals\"").unwrap()..];
+        assert!(
+            refused.contains("<td>ddets</td><td>agent-&lt;ddets&gt;</td>"),
+            "{refused}"
+        );
+
+        let api_only = render_at(
+            "r",
+            MONDAY,
+            MONDAY,
+            &e[3..],
+            &verified(),
+            datetime!(2026-03-03 08:00 UTC),
+        );
+        assert!(api_only.contains("no access through the console"));
     }
 
     #[test]

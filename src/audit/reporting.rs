@@ -30,6 +30,7 @@ pub async fn build(
             seq: r.try_get(0)?,
             at_ms: r.try_get(1)?,
             partner: r.try_get(2)?,
+            person: entry.person,
             action: r.try_get(3)?,
             outcome: r.try_get(4)?,
             reason: entry.reason,

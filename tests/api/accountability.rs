@@ -570,45 +570,24 @@ async fn the_dpo_report_and_register_come_from_the_command_line(db: Db) {
         return;
     };
     activity(&app).await;
-    let out = app.dir.path().join("report.html");
+    let (code, stderr, html) = app.dpo_report().await;
+    assert_eq!(code, Some(0), "{stderr}");
     let reg = app.dir.path().join("register.html");
-    let url = app.app.config.gateway.storage.url();
     let config = app.config_path();
-    let data = app.dir.path().join("data");
-    let (report_out, reg_out) = {
-        let (out, reg) = (out.clone(), reg.clone());
+    let reg_out = {
+        let reg = reg.clone();
         tokio::task::spawn_blocking(move || {
-            let today = time::OffsetDateTime::now_utc().date().to_string();
-            let r = std::process::Command::new(env!("CARGO_BIN_EXE_passerelle"))
-                .args(["audit", "--config"])
-                .arg(&config)
-                .arg("--data")
-                .arg(&data)
-                .arg("--database-url")
-                .arg(&url)
-                .args(["report", "--from", &today, "--to", &today, "--out"])
-                .arg(&out)
-                .output()
-                .unwrap();
-            let g = std::process::Command::new(env!("CARGO_BIN_EXE_passerelle"))
+            std::process::Command::new(env!("CARGO_BIN_EXE_passerelle"))
                 .args(["register", "--config"])
                 .arg(&config)
                 .args(["--format", "html", "--out"])
                 .arg(&reg)
                 .output()
-                .unwrap();
-            (r, g)
+                .unwrap()
         })
         .await
         .unwrap()
     };
-    assert_eq!(
-        report_out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&report_out.stderr)
-    );
-    let html = std::fs::read_to_string(&out).unwrap();
     assert!(html.contains("chart-accesses") && html.contains("caf") && html.contains("mdsf"));
     assert!(
         html.contains(app.app.signer.origin()),
@@ -617,6 +596,10 @@ async fn the_dpo_report_and_register_come_from_the_command_line(db: Db) {
     assert!(
         !html.contains("Blanchard") && !html.contains("Jard-sur-Mer"),
         "no personal data in the report"
+    );
+    assert!(
+        html.contains("no access through the console"),
+        "machines are no persons"
     );
     assert_eq!(
         reg_out.status.code(),

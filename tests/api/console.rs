@@ -476,6 +476,15 @@ async fn a_secretariat_runs_a_whole_month_in_the_console(db: Db) {
         entries(&app, "console.sign_out").await[0]["person"],
         "sec-ddets"
     );
+
+    // The DPO's report counts her accesses under her id, beside CCAS's.
+    let (code, stderr, report) = app.dpo_report().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let persons = &report[report.find("id=\"persons\"").unwrap()..];
+    assert!(
+        persons.contains("data-person=\"sec-ddets\"><td>sec-ddets</td><td>ddets</td>"),
+        "{persons}"
+    );
     app.stop().await;
 }
 both!(a_secretariat_runs_a_whole_month_in_the_console);

@@ -247,6 +247,38 @@ impl TestApp {
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("config/passerelle.toml")
     }
+
+    /// Runs `passerelle audit … report` for today, as the DPO would on the
+    /// server, and gives its exit status, stderr and the page.
+    pub async fn dpo_report(&self) -> (Option<i32>, String, String) {
+        let out = self.dir.path().join("report.html");
+        let url = self.app.config.gateway.storage.url();
+        let config = self.config_path();
+        let data = self.dir.path().join("data");
+        let page = out.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            let today = time::OffsetDateTime::now_utc().date().to_string();
+            std::process::Command::new(env!("CARGO_BIN_EXE_passerelle"))
+                .args(["audit", "--config"])
+                .arg(&config)
+                .arg("--data")
+                .arg(&data)
+                .arg("--database-url")
+                .arg(&url)
+                .args(["report", "--from", &today, "--to", &today, "--out"])
+                .arg(&out)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let html = std::fs::read_to_string(&page).unwrap_or_default();
+        (
+            r.status.code(),
+            String::from_utf8_lossy(&r.stderr).into_owned(),
+            html,
+        )
+    }
 }
 
 /// Decrypts with an identity (test side: the `age` crate).
