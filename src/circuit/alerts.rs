@@ -28,19 +28,24 @@ pub struct Alert {
     pub token: Token,
 }
 
-/// Cases whose household has not been reached yet on `today`, most urgent
-/// first (`secretariat`).
+/// Cases whose household has not been reached yet on `today`, in CDP date
+/// order: all of them for the `secretariat`, a `referent`'s own
+/// otherwise.
 pub async fn alerts(
     app: &App,
     actor: &Actor,
     today: time::Date,
 ) -> Result<Vec<Alert>, CircuitError> {
-    actor.require(Role::Secretariat)?;
+    actor.require_any(&[Role::Secretariat, Role::Referent])?;
+    let only_mine = !actor.has(Role::Secretariat);
     let mut tx = app.store.begin().await?;
     let mut out = Vec::new();
     let mut shown = Vec::new();
     let contacts: Vec<&str> = FollowupEvent::CONTACTS.iter().map(|e| e.as_str()).collect();
     for c in crate::store::cases::unreached(&mut tx, &contacts).await? {
+        if only_mine && c.referent.as_deref() != Some(actor.partner_id()) {
+            continue;
+        }
         let d = crate::domain::parse_date(&c.date_cdp).map_err(CircuitError::BadRequest)?;
         let token = Token::new(app.pseudo.case_token(
             c.key_version,

@@ -11,6 +11,7 @@ mod actor;
 pub mod alerts;
 pub mod cases;
 pub mod concertation;
+pub mod desk;
 pub mod dpo;
 pub mod figures;
 pub mod lists;

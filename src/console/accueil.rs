@@ -15,6 +15,12 @@ fn purpose(href: &str) -> &'static str {
         "/concertations" => {
             "ouvrir la concertation du mois, voir l'ordre du jour et décider des référents"
         }
+        "/perimetre" => {
+            "les ménages de votre périmètre avant la concertation : dites si vous les suivez déjà"
+        }
+        "/dossiers" => {
+            "les ménages confiés à votre structure : coordonnées, délai, suivi et événements à signaler"
+        }
         "/alertes" => "les ménages pas encore joints, les plus urgents d'abord",
         "/chiffres" => "le tableau de la CCAPEX pour une période, en tableaux, graphiques et CSV",
         _ => "",

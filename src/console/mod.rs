@@ -17,9 +17,11 @@ mod accueil;
 mod alertes;
 mod chiffres;
 mod concertations;
+mod dossiers;
 mod listes;
 pub mod oidc;
 mod page;
+mod perimetre;
 mod session;
 
 pub use session::{COOKIE, Signed};
@@ -116,6 +118,9 @@ pub fn router(
         )
         .route("/concertations/{id}", get(concertations::show))
         .route("/concertations/{id}/decisions", post(concertations::decide))
+        .route("/perimetre", get(perimetre::page).post(perimetre::answer))
+        .route("/dossiers", get(dossiers::page))
+        .route("/dossiers/evenement", post(dossiers::record))
         .route("/alertes", get(alertes::page))
         .route("/chiffres", get(chiffres::page))
         .route("/chiffres.csv", get(chiffres::csv))

@@ -15,10 +15,12 @@ use maud::{DOCTYPE, Markup, html};
 pub struct Reason(pub &'static str);
 
 /// The menu: each page with the roles that open it.
-const MENU: [(&str, &str, &[Role]); 4] = [
+const MENU: [(&str, &str, &[Role]); 6] = [
     ("/listes", "Listes", &[Role::Source]),
     ("/concertations", "Concertations", &[Role::Secretariat]),
-    ("/alertes", "Alertes", &[Role::Secretariat]),
+    ("/perimetre", "Périmètre", &[Role::Member]),
+    ("/dossiers", "Dossiers", &[Role::Referent]),
+    ("/alertes", "Alertes", &[Role::Secretariat, Role::Referent]),
     ("/chiffres", "Chiffres", &[Role::Secretariat, Role::Dpo]),
 ];
 
@@ -526,6 +528,88 @@ pub fn days_left(n: i64) -> String {
     }
 }
 
+/// An amount in euros as the file writes it (`2311.00`) in the French
+/// form, `2 311,00 €` (non-breaking spaces); anything else as it is.
+pub fn amount_fr(s: &str) -> String {
+    let (units, cents) = s.split_once('.').unwrap_or((s, "00"));
+    if units.is_empty()
+        || !units.bytes().all(|b| b.is_ascii_digit())
+        || cents.len() != 2
+        || !cents.bytes().all(|b| b.is_ascii_digit())
+    {
+        return s.to_owned();
+    }
+    let mut grouped = String::new();
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push('\u{a0}');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped},{cents}\u{a0}€")
+}
+
+/// The French label of a policy field (a view's column).
+pub fn field_label(name: &str) -> &str {
+    match name {
+        "token" => "Jeton",
+        "ref_cdp" => "Référence du CDP",
+        "date_cdp" => "Date du CDP",
+        "nom" => "Nom",
+        "prenom" => "Prénom",
+        "adresse" => "Adresse",
+        "code_postal" => "Code postal",
+        "commune" => "Commune",
+        "telephone" => "Téléphone",
+        "courriel" => "Courriel",
+        "bailleur_type" => "Bailleur",
+        "bailleur_nom" => "Nom du bailleur",
+        "montant_dette" => "Dette locative",
+        "loyer_mensuel" => "Loyer mensuel",
+        "commissaire_justice" => "Commissaire de justice",
+        "allocataire" => "Allocataire CAF",
+        "date_naissance" => "Date de naissance",
+        "age" => "Âge",
+        "tranche_age" => "Âge",
+        "nb_adultes" => "Adultes",
+        "nb_enfants" => "Enfants",
+        "ages_enfants" => "Âges des enfants",
+        "beneficiaire_alf" => "ALF",
+        "beneficiaire_apl" => "APL",
+        other => other,
+    }
+}
+
+/// A policy field's value for people: dates `JJ/MM/AAAA`, amounts in
+/// euros, landlord types and yes/no in French, an empty value as "—".
+pub fn field_value(name: &str, value: &str) -> String {
+    if value.is_empty() {
+        return "—".to_owned();
+    }
+    match name {
+        "date_cdp" | "date_naissance" => date_fr(value),
+        "montant_dette" | "loyer_mensuel" => amount_fr(value),
+        "bailleur_type" => match value {
+            "social" => "social".to_owned(),
+            "prive" => "privé".to_owned(),
+            other => other.to_owned(),
+        },
+        "tranche_age" => match value {
+            "< 25" => "moins de 25 ans".to_owned(),
+            "25-49" => "25 à 49 ans".to_owned(),
+            "50-64" => "50 à 64 ans".to_owned(),
+            ">= 65" => "65 ans ou plus".to_owned(),
+            other => other.to_owned(),
+        },
+        "beneficiaire_alf" | "beneficiaire_apl" | "allocataire" => match value {
+            "true" | "oui" | "1" => "oui".to_owned(),
+            "false" | "non" | "0" => "non".to_owned(),
+            other => other.to_owned(),
+        },
+        _ => value.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,6 +618,15 @@ mod tests {
     fn french_forms() {
         assert_eq!(date_fr("2026-03-09"), "09/03/2026");
         assert_eq!(days_left(-3), "dépassé de 3 jours");
+        assert_eq!(amount_fr("2311.00"), "2\u{a0}311,00\u{a0}€");
+        assert_eq!(amount_fr("1234567.05"), "1\u{a0}234\u{a0}567,05\u{a0}€");
+        assert_eq!(amount_fr("311.50"), "311,50\u{a0}€");
+        assert_eq!(amount_fr("n/a"), "n/a");
+        assert_eq!(
+            field_value("montant_dette", "2311.00"),
+            "2\u{a0}311,00\u{a0}€"
+        );
+        assert_eq!(field_value("courriel", ""), "—");
     }
 
     #[test]

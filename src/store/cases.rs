@@ -154,6 +154,27 @@ pub async fn by_id(
         .pop())
 }
 
+/// The cases in `state`.
+pub async fn in_state(
+    conn: &mut AnyConnection,
+    state: CaseState,
+) -> Result<Vec<StoredCase>, StoreError> {
+    select(conn, "c.state = $1", state.as_str()).await
+}
+
+/// The cases the concertation attributed to `partner`.
+pub async fn attributed_to(
+    conn: &mut AnyConnection,
+    partner: &str,
+) -> Result<Vec<StoredCase>, StoreError> {
+    select(
+        conn,
+        "c.case_id IN (SELECT case_id FROM decisions WHERE organisme = $1)",
+        partner,
+    )
+    .await
+}
+
 /// The cases of a list.
 pub async fn of_list(
     conn: &mut AnyConnection,

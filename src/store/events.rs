@@ -84,3 +84,23 @@ pub async fn of_cases_dated_between(
     })
     .collect()
 }
+
+/// The events reported on one case, in date order (no detail).
+pub async fn of_case(conn: &mut AnyConnection, case_id: &CaseId) -> Result<Vec<Event>, StoreError> {
+    sqlx::query(
+        "SELECT case_id, date, evenement, motif FROM events WHERE case_id = $1 ORDER BY date, created_at, event_id",
+    )
+    .bind(case_id.as_str().to_owned())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Event {
+            case_id: CaseId::from_stored(r.try_get(0)?),
+            date: r.try_get(1)?,
+            evenement: r.try_get(2)?,
+            motif: r.try_get(3)?,
+        })
+    })
+    .collect()
+}

@@ -63,3 +63,37 @@ pub async fn known_referent(
         .transpose()?
         .flatten())
 }
+
+/// A member's own answer about a case, as stored.
+#[derive(Debug, Clone)]
+pub struct Given {
+    /// It already follows the household.
+    pub referent_connu: bool,
+    /// The organisme that follows it.
+    pub organisme: Option<String>,
+    /// The referent's name, sealed.
+    pub sealed: Option<Vec<u8>>,
+}
+
+/// `partner`'s answer about the case, if it gave one.
+pub async fn of_partner(
+    conn: &mut AnyConnection,
+    case_id: &CaseId,
+    partner: &str,
+) -> Result<Option<Given>, StoreError> {
+    let row = sqlx::query(
+        "SELECT referent_connu, organisme, sealed FROM member_answers WHERE case_id = $1 AND partner = $2",
+    )
+    .bind(case_id.as_str().to_owned())
+    .bind(partner.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(Given {
+            referent_connu: r.try_get::<i64, _>(0)? == 1,
+            organisme: r.try_get(1)?,
+            sealed: r.try_get(2)?,
+        })
+    })
+    .transpose()
+}

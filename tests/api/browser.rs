@@ -299,6 +299,17 @@ async fn every_console_page_renders_in_chromium_and_passes_axe() {
         .push_list("2026-09", "text/csv", sample("liste-2026-09-clean.csv"))
         .await;
     assert_eq!(status, 201, "{body}");
+    // CAF's enrichment for every household: they wait for the
+    // concertation in the members' scopes.
+    let (_, _, plain) = app.caf_file().await;
+    let mut ret = String::from(
+        "token,allocataire,date_naissance,nb_adultes,nb_enfants,ages_enfants,beneficiaire_alf,beneficiaire_apl\n",
+    );
+    for r in crate::helpers::csv_records(&plain).iter().skip(1) {
+        ret.push_str(&format!("{},oui,1984-03-12,1,2,4;9,oui,non\n", r[0]));
+    }
+    let (status, body) = crate::circuit::push_return(&app, "caf", "enrichment", &ret).await;
+    assert_eq!(status, 201, "{body}");
     let ddets = app.client("ddets");
     let (status, agenda) = ddets
         .post_json("/v1/concertations", &json!({"date": "2026-10-05"}))
@@ -336,6 +347,19 @@ async fn every_console_page_renders_in_chromium_and_passes_axe() {
                 "Chiffres",
             ),
             ("introuvable", "/nulle-part".into(), "Page introuvable"),
+        ],
+    )
+    .await;
+    // The CCAS's social worker: its scope before the concertation, the
+    // dossier attributed to it, its alerts.
+    check_pages(
+        &tools,
+        &app,
+        "ref-ccas",
+        &[
+            ("perimetre", "/perimetre".into(), "Périmètre"),
+            ("dossiers", "/dossiers".into(), "Dossiers"),
+            ("alertes-referent", "/alertes".into(), "Alertes"),
         ],
     )
     .await;

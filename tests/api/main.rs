@@ -7,6 +7,7 @@ mod audit;
 mod browser;
 mod circuit;
 mod console;
+mod desk;
 mod helpers;
 mod identity;
 mod lists;
