@@ -32,6 +32,8 @@ pub struct Filter {
     pub outcome: Option<String>,
     /// An object id appearing in the entry (`file:…`, `list:…`…).
     pub object: Option<String>,
+    /// The person who acted through the console (`people.toml` id).
+    pub person: Option<String>,
     /// Page number, from 1.
     pub page: Option<u32>,
     /// Entries per page (at most 500).
@@ -74,12 +76,17 @@ pub async fn list(
             clauses.push(format!("{col} = ${}", params.len()));
         }
     }
-    if let Some(o) = &f.object {
-        let escaped = o
-            .replace(['\\', '"'], "")
+    let like = |v: &str| {
+        v.replace(['\\', '"'], "")
             .replace('%', "\\%")
-            .replace('_', "\\_");
-        params.push(Param::S(format!("%\"{escaped}\"%")));
+            .replace('_', "\\_")
+    };
+    if let Some(o) = &f.object {
+        params.push(Param::S(format!("%\"{}\"%", like(o))));
+        clauses.push(format!("entry LIKE ${} ESCAPE '\\'", params.len()));
+    }
+    if let Some(p) = &f.person {
+        params.push(Param::S(format!("%\"person\":\"{}\"%", like(p))));
         clauses.push(format!("entry LIKE ${} ESCAPE '\\'", params.len()));
     }
     let per = f.per_page.unwrap_or(100).clamp(1, 500) as i64;
@@ -110,6 +117,35 @@ pub async fn list(
         .filter_map(|e| StoredEntry::parse(&e))
         .collect();
     Ok((entries, total))
+}
+
+/// The entries of `from..=to` (UTC days) as JSON lines, newest first, as `passerelle audit export` writes them.
+pub async fn export(conn: &mut AnyConnection, from: &str, to: &str) -> Result<String, QueryError> {
+    let f = Filter {
+        from: Some(from.to_owned()),
+        to: Some(to.to_owned()),
+        per_page: Some(500),
+        ..Default::default()
+    };
+    let mut lines = String::new();
+    for page in 1.. {
+        let (entries, _) = list(
+            conn,
+            &Filter {
+                page: Some(page),
+                ..f.clone()
+            },
+        )
+        .await?;
+        if entries.is_empty() {
+            break;
+        }
+        for e in entries {
+            lines.push_str(&e.to_string());
+            lines.push('\n');
+        }
+    }
+    Ok(lines)
 }
 
 /// Every entry that concerns one of `subjects` (a household's keyed

@@ -4,14 +4,13 @@ use super::report::{ReportEntry, Verification, render};
 use super::tlog;
 use sqlx::{AnyConnection, Row};
 
-/// The report for the entries of `from..=to` (UTC days), resting on the
-/// verification `v` of the whole log.
-pub async fn build(
+/// The entries of `from..=to` (UTC days), in log order, as the report
+/// and its anomalies read them.
+pub async fn entries(
     conn: &mut AnyConnection,
     from: time::Date,
     to: time::Date,
-    v: &tlog::Verification,
-) -> Result<String, sqlx::Error> {
+) -> Result<Vec<ReportEntry>, sqlx::Error> {
     let start = (from.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64;
     let end = ((to + time::Duration::days(1))
         .midnight()
@@ -38,6 +37,18 @@ pub async fn build(
             rows: entry.rows,
         });
     }
+    Ok(entries)
+}
+
+/// The report for the entries of `from..=to` (UTC days), resting on the
+/// verification `v` of the whole log.
+pub async fn build(
+    conn: &mut AnyConnection,
+    from: time::Date,
+    to: time::Date,
+    v: &tlog::Verification,
+) -> Result<String, sqlx::Error> {
+    let entries = entries(conn, from, to).await?;
     let verification = Verification {
         ok: v.ok(),
         message: if v.ok() {

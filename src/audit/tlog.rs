@@ -39,6 +39,21 @@ pub async fn leaves(conn: &mut AnyConnection) -> Result<Vec<Hash>, TlogError> {
     Ok(out)
 }
 
+/// When the checkpoint covering `size` entries was signed (epoch ms).
+pub async fn checkpoint_signed_at(
+    conn: &mut AnyConnection,
+    size: u64,
+) -> Result<Option<i64>, TlogError> {
+    let at = sqlx::query("SELECT created_at FROM audit_checkpoints WHERE size = $1")
+        .bind(size as i64)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match at {
+        Some(r) => Some(r.try_get::<i64, _>(0)?),
+        None => None,
+    })
+}
+
 /// Signs a checkpoint of the log as it is now and returns the latest
 /// `(size, note)` — unless the log did not grow, or (with `min_age_ms`) the
 /// latest checkpoint is younger than that: then the latest is returned.

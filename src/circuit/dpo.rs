@@ -242,3 +242,111 @@ pub async fn subject_access(
     tx.commit().await?;
     Ok(Accesses { accesses })
 }
+
+/// The log as the DPO reviews it: its verification, when the checkpoint
+/// it rests on was signed, the period's unusual patterns.
+#[derive(Debug, Clone)]
+pub struct Review {
+    /// The whole log recomputed and checked against its checkpoints.
+    pub verification: tlog::Verification,
+    /// When the latest checkpoint was signed (epoch ms).
+    pub checkpoint_signed_at_ms: Option<i64>,
+    /// Entries of the period.
+    pub entries: u64,
+    /// The period's anomalies (off-hours, volume spikes, refusal bursts).
+    pub anomalies: Vec<crate::audit::report::Anomaly>,
+}
+
+/// Verifies the log and finds the anomalies of `from..=to` (`dpo`).
+pub async fn review(
+    app: &App,
+    actor: &Actor,
+    from: time::Date,
+    to: time::Date,
+) -> Result<Review, CircuitError> {
+    may_query(actor)?;
+    let mut conn = app.store.pool().acquire().await?;
+    let verification = tlog::verify(&mut conn, &app.signer.verifier_key()).await?;
+    let checkpoint_signed_at_ms = match &verification.latest_checkpoint {
+        Some((size, _)) => tlog::checkpoint_signed_at(&mut conn, *size).await?,
+        None => None,
+    };
+    let entries = crate::audit::reporting::entries(&mut conn, from, to).await?;
+    Ok(Review {
+        verification,
+        checkpoint_signed_at_ms,
+        entries: entries.len() as u64,
+        anomalies: crate::audit::report::anomalies(&entries),
+    })
+}
+
+/// Writes `action` for the DPO's download of `from..=to`, `rows` long.
+async fn downloaded(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    from: time::Date,
+    to: time::Date,
+    rows: u64,
+) -> Result<(), CircuitError> {
+    let mut rec = actor.record(action, Outcome::Ok);
+    rec.rows = Some(rows);
+    rec.objects = vec![format!("period:{from}..{to}")];
+    super::audit_alone(app, &rec).await
+}
+
+/// The self-contained HTML report of `from..=to` (`dpo`), as `passerelle
+/// audit report` writes it; the download is audited (`audit.report`).
+pub async fn report(
+    app: &App,
+    actor: &Actor,
+    from: time::Date,
+    to: time::Date,
+) -> Result<String, CircuitError> {
+    may_query(actor)?;
+    let mut conn = app.store.pool().acquire().await?;
+    let v = tlog::verify(&mut conn, &app.signer.verifier_key()).await?;
+    let html = crate::audit::reporting::build(&mut conn, from, to, &v).await?;
+    drop(conn);
+    downloaded(app, actor, "audit.report", from, to, v.entries).await?;
+    Ok(html)
+}
+
+/// The entries of `from..=to` as JSON lines (`dpo`), as `passerelle audit
+/// export` writes them; the download is audited (`audit.export`).
+pub async fn export(
+    app: &App,
+    actor: &Actor,
+    from: time::Date,
+    to: time::Date,
+) -> Result<String, CircuitError> {
+    may_query(actor)?;
+    let mut conn = app.store.pool().acquire().await?;
+    let lines = audit::query::export(&mut conn, &from.to_string(), &to.to_string()).await?;
+    drop(conn);
+    let rows = lines.lines().count() as u64;
+    downloaded(app, actor, "audit.export", from, to, rows).await?;
+    Ok(lines)
+}
+
+/// The art. 30 record of processing in force (`dpo`).
+pub fn register(app: &App, actor: &Actor) -> Result<crate::register::model::Doc, CircuitError> {
+    may_query(actor)?;
+    Ok(crate::register::document(
+        &app.config,
+        &app.config.policy.retention,
+        crate::register::DEFAULT_CONTROLLER,
+    ))
+}
+
+/// The art. 30 record as a file (`dpo`): Markdown, or a self-contained
+/// HTML page.
+pub fn register_file(app: &App, actor: &Actor, markdown: bool) -> Result<String, CircuitError> {
+    may_query(actor)?;
+    let (cfg, controller) = (&app.config, crate::register::DEFAULT_CONTROLLER);
+    Ok(if markdown {
+        crate::register::markdown(cfg, &cfg.policy.retention, controller)
+    } else {
+        crate::register::html(cfg, &cfg.policy.retention, controller)
+    })
+}

@@ -154,33 +154,9 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<i32> {
             0
         }
         AuditAction::Export { from, to, out } => {
-            let f = passerelle::audit::query::Filter {
-                from: Some(from),
-                to: Some(to),
-                per_page: Some(500),
-                ..Default::default()
-            };
-            let mut lines = String::new();
-            let mut page = 1;
-            loop {
-                let (entries, _) = passerelle::audit::query::list(
-                    &mut conn,
-                    &passerelle::audit::query::Filter {
-                        page: Some(page),
-                        ..f.clone()
-                    },
-                )
+            let lines = passerelle::audit::query::export(&mut conn, &from, &to)
                 .await
                 .map_err(anyhow::Error::msg)?;
-                if entries.is_empty() {
-                    break;
-                }
-                for e in entries {
-                    lines.push_str(&e.to_string());
-                    lines.push('\n');
-                }
-                page += 1;
-            }
             std::fs::write(&out, lines)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!("entries written to {}", out.display());

@@ -17,10 +17,7 @@ pub struct RegisterArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// The controller named in the record.
-    #[arg(
-        long,
-        default_value = "CCAPEX de la Vendée (DDETS), with the partners of partners.toml"
-    )]
+    #[arg(long, default_value = passerelle::register::DEFAULT_CONTROLLER)]
     controller: String,
 }
 

@@ -22,6 +22,10 @@ fn purpose(href: &str) -> &'static str {
             "les ménages confiés à votre structure : coordonnées, délai, suivi et événements à signaler"
         }
         "/alertes" => "les ménages pas encore joints, les plus urgents d'abord",
+        "/journal" => {
+            "l'état du journal des accès, ses anomalies, qui a consulté les données d'une personne, le rapport et l'export"
+        }
+        "/registre" => "le registre des traitements (article 30 du RGPD) en vigueur",
         "/chiffres" => "le tableau de la CCAPEX pour une période, en tableaux, graphiques et CSV",
         _ => "",
     }

@@ -20,25 +20,7 @@ pub(super) struct Window {
 
 /// The window: by default the twelve months up to today.
 fn window(w: &Window) -> Result<(time::Date, time::Date), Refusal> {
-    let parse = |v: &Option<String>, what: &str| -> Result<Option<time::Date>, Refusal> {
-        match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(s) => crate::domain::parse_date(s).map(Some).map_err(|_| {
-                Refusal::bad_form(format!(
-                    "La date {what} « {s} » n'est pas une date (JJ/MM/AAAA)."
-                ))
-            }),
-        }
-    };
-    let today = time::OffsetDateTime::now_utc().date();
-    let to = parse(&w.au, "de fin")?.unwrap_or(today);
-    let from = parse(&w.du, "de début")?.unwrap_or(to - time::Duration::days(365));
-    if from > to {
-        return Err(Refusal::bad_form(
-            "La date de début est après la date de fin.",
-        ));
-    }
-    Ok((from, to))
+    page::window(w.du.as_deref(), w.au.as_deref(), 365)
 }
 
 /// Horizontal bars, one per `(label, value)`, drawn on the server with

@@ -18,6 +18,7 @@ mod alertes;
 mod chiffres;
 mod concertations;
 mod dossiers;
+mod journal;
 mod listes;
 pub mod oidc;
 mod page;
@@ -122,6 +123,13 @@ pub fn router(
         .route("/dossiers", get(dossiers::page))
         .route("/dossiers/evenement", post(dossiers::record))
         .route("/alertes", get(alertes::page))
+        .route("/journal", get(journal::page))
+        .route("/journal/personne", post(journal::subject))
+        .route("/journal/rapport", get(journal::report))
+        .route("/journal/export", get(journal::export))
+        .route("/registre", get(journal::register))
+        .route("/registre.html", get(journal::register_file))
+        .route("/registre.md", get(journal::register_file))
         .route("/chiffres", get(chiffres::page))
         .route("/chiffres.csv", get(chiffres::csv))
         .fallback(page::not_found)

@@ -15,13 +15,15 @@ use maud::{DOCTYPE, Markup, html};
 pub struct Reason(pub &'static str);
 
 /// The menu: each page with the roles that open it.
-const MENU: [(&str, &str, &[Role]); 6] = [
+const MENU: [(&str, &str, &[Role]); 8] = [
     ("/listes", "Listes", &[Role::Source]),
     ("/concertations", "Concertations", &[Role::Secretariat]),
     ("/perimetre", "Périmètre", &[Role::Member]),
     ("/dossiers", "Dossiers", &[Role::Referent]),
     ("/alertes", "Alertes", &[Role::Secretariat, Role::Referent]),
     ("/chiffres", "Chiffres", &[Role::Secretariat, Role::Dpo]),
+    ("/journal", "Journal", &[Role::Dpo]),
+    ("/registre", "Registre", &[Role::Dpo]),
 ];
 
 /// The pages of the menu `signed` may open.
@@ -515,6 +517,46 @@ pub fn date_fr(iso: &str) -> String {
 /// A [`time::Date`] as `JJ/MM/AAAA`.
 pub fn day_fr(d: time::Date) -> String {
     date_fr(&d.to_string())
+}
+
+/// An instant (RFC 3339) in Europe/Paris time, `JJ/MM/AAAA à HH:MM`.
+pub fn when_fr(at: &str) -> String {
+    match time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339) {
+        Ok(t) => {
+            let t = crate::util::paris(t);
+            format!("{} à {:02}:{:02}", day_fr(t.date()), t.hour(), t.minute())
+        }
+        Err(_) => at.to_owned(),
+    }
+}
+
+/// A period of days from a form's `du` and `au` (`AAAA-MM-JJ` or
+/// `JJ/MM/AAAA`): by default the `default_days` up to today; a French 400
+/// for a date that is not one or a period upside down.
+pub fn window(
+    du: Option<&str>,
+    au: Option<&str>,
+    default_days: i64,
+) -> Result<(time::Date, time::Date), Refusal> {
+    let parse = |v: Option<&str>, what: &str| -> Result<Option<time::Date>, Refusal> {
+        match v.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => crate::domain::parse_date(s).map(Some).map_err(|_| {
+                Refusal::bad_form(format!(
+                    "La date {what} « {s} » n'est pas une date (JJ/MM/AAAA)."
+                ))
+            }),
+        }
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let to = parse(au, "de fin")?.unwrap_or(today);
+    let from = parse(du, "de début")?.unwrap_or(to - time::Duration::days(default_days));
+    if from > to {
+        return Err(Refusal::bad_form(
+            "La date de début est après la date de fin.",
+        ));
+    }
+    Ok((from, to))
 }
 
 /// A count of days before a delay, in words.

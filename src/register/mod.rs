@@ -10,12 +10,21 @@
 
 mod html;
 mod markdown;
-mod model;
+pub mod model;
 
 use crate::config::Config;
 
 /// The retention periods the register states: the policy's `[retention]`.
 pub use crate::config::Retention;
+
+/// The controller the record names when the configuration names none.
+pub const DEFAULT_CONTROLLER: &str =
+    "CCAPEX de la Vendée (DDETS), with the partners of partners.toml";
+
+/// The record as data, for a renderer of one's own (the console's page).
+pub fn document(cfg: &Config, retention: &Retention, controller: &str) -> model::Doc {
+    model::document(cfg, retention, controller, &now())
+}
 
 /// The record as Markdown (CommonMark with GFM tables).
 pub fn markdown(cfg: &Config, retention: &Retention, controller: &str) -> String {

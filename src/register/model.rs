@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// A run of text inside a block.
 #[derive(Debug, Clone)]
-pub(super) enum Span {
+pub enum Span {
     /// Plain text.
     Text(String),
     /// An identifier (field, role, id, kind): code in both outputs.
@@ -20,17 +20,22 @@ pub(super) enum Span {
     Strong(String),
 }
 
-pub(super) type Inline = Vec<Span>;
+pub type Inline = Vec<Span>;
 
 /// A block of the record.
 #[derive(Debug, Clone)]
-pub(super) enum Block {
+pub enum Block {
     /// A heading, level 1 to 3.
     Heading(u8, String),
+    /// A paragraph.
     Para(Inline),
+    /// A bulleted list.
     List(Vec<Inline>),
+    /// A table: its column heads, its rows of cells.
     Table {
+        /// Column heads.
         head: Vec<String>,
+        /// Rows.
         rows: Vec<Vec<Inline>>,
     },
 }
@@ -61,7 +66,7 @@ fn join(parts: Vec<Inline>, sep: &str) -> Inline {
 
 /// The whole record, block after block.
 #[derive(Debug, Default)]
-pub(super) struct Doc(pub(super) Vec<Block>);
+pub struct Doc(pub Vec<Block>);
 
 impl Doc {
     fn h(&mut self, level: u8, text: impl Into<String>) {

@@ -363,6 +363,23 @@ async fn every_console_page_renders_in_chromium_and_passes_axe() {
         ],
     )
     .await;
+    // The DPO: the log, its anomalies and filters; the record.
+    check_pages(
+        &tools,
+        &app,
+        "dpo",
+        &[
+            ("accueil-dpo", "/".into(), "Accueil"),
+            ("journal", "/journal".into(), "Journal des accès"),
+            (
+                "journal-filtre",
+                "/journal?personne=sec-ddets&resultat=ok".into(),
+                "Journal des accès",
+            ),
+            ("registre", "/registre".into(), "Registre des traitements"),
+        ],
+    )
+    .await;
     // A landlord's social worker on the secretariat's page: the French
     // refusal page, accessible too.
     check_pages(

@@ -88,6 +88,24 @@ async fn month_in_concertation(app: &TestApp) -> time::Date {
     cdp
 }
 
+/// The DPO's "who accessed this person's data?" (postal code 85100),
+/// answered on the page.
+async fn who_saw(dpo: &mut Browser, csrf: &str, nom: &str, prenom: &str) -> String {
+    let p = dpo
+        .post(
+            "/journal/personne",
+            &[
+                ("csrf", csrf),
+                ("nom", nom),
+                ("prenom", prenom),
+                ("code_postal", "85100"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    p.body
+}
+
 async fn members_and_referents_work_in_the_console(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
@@ -447,8 +465,155 @@ async fn members_and_referents_work_in_the_console(db: Db) {
     assert_eq!(ccas["sans_suite"], 1, "{stats}");
     assert_eq!(ccas["delai_premier_contact_median_jours"], 20.0, "{stats}");
 
+    // The DPO, in the console: the log intact on a fresh checkpoint, and
+    // every access to Alice Martin's data, through the API and the
+    // console, naming the persons.
+    let (status, _) = app
+        .client("ddets")
+        .post_json("/v1/audit/checkpoint", &serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let mut anne = Browser::new(&app, Some("dpo"));
+    let journal = anne.get("/journal").await;
+    assert_eq!(journal.status, 200, "{}", journal.body);
+    assert!(
+        journal.body.contains("Le journal est intact."),
+        "{}",
+        journal.body
+    );
+    assert!(journal.body.contains("a été signé le"), "{}", journal.body);
+    let asked_before = entries(&app, "audit.subject").await.len();
+    let forged = anne
+        .post(
+            "/journal/personne",
+            &[
+                ("csrf", "x"),
+                ("nom", "Martin"),
+                ("prenom", "Alice"),
+                ("code_postal", "85100"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+    assert_eq!(entries(&app, "audit.subject").await.len(), asked_before);
+    let csrf = journal.csrf();
+    let alice_seen = who_saw(&mut anne, &csrf, "MARTIN", "alice").await;
+    let row_of =
+        |body: &str, needle: &str| -> bool { body.split("<tr>").any(|r| r.contains(needle)) };
+    for (person, action) in [
+        ("Hugo Lefèvre (cesf-vh)", "scope.read"),
+        ("Louis Moreau (ref-ccas)", "scope.read"),
+        ("Louis Moreau (ref-ccas)", "return.apply"),
+        ("Louis Moreau (ref-ccas)", "dossiers.read"),
+        ("Camille Roux (sec-ddets)", "concertation.decide"),
+    ] {
+        assert!(
+            alice_seen
+                .split("<tr>")
+                .any(|r| r.contains(person) && r.contains(&format!("<code>{action}</code>"))),
+            "{person} {action} in {alice_seen}"
+        );
+    }
+    assert!(
+        alice_seen.split("<tr>").any(|r| r.contains("machine (API)")
+            && r.contains("<code>list.upload</code>")
+            && r.contains("(ddets)")),
+        "the API's upload: {alice_seen}"
+    );
+    assert!(
+        alice_seen.split("<tr>").any(|r| r.contains("machine (API)")
+            && r.contains("<code>return.apply</code>")
+            && r.contains("(caf)")),
+        "CAF's enrichment over the API: {alice_seen}"
+    );
+    assert!(
+        !alice_seen.contains("2\u{a0}311") && !alice_seen.contains("0601020304"),
+        "no case content"
+    );
+    let asked = entries(&app, "audit.subject").await;
+    assert_eq!(asked.len(), asked_before + 1);
+    assert_eq!(asked.last().unwrap()["person"], "dpo");
+    // Vendée Habitat never saw Bruno Durand.
+    let durand_seen = who_saw(&mut anne, &csrf, "Durand", "Bruno").await;
+    assert!(
+        row_of(&durand_seen, "Louis Moreau (ref-ccas)"),
+        "{durand_seen}"
+    );
+    assert!(!row_of(&durand_seen, "(cesf-vh)"), "{durand_seen}");
+
+    // The log filtered by person, in pages of 50.
+    let hugo_only = anne.get("/journal?personne=cesf-vh").await;
+    assert_eq!(hugo_only.status, 200, "{}", hugo_only.body);
+    let table = &hugo_only.body[hugo_only.body.find("Entrées du journal").unwrap()..];
+    assert!(table.contains("Hugo Lefèvre (cesf-vh)"), "{table}");
+    assert!(
+        !table.contains("(ref-ccas)") && !table.contains("(sec-ddets)"),
+        "{table}"
+    );
+    let (status, api) = app
+        .client("dpo")
+        .get_json("/v1/audit?person=cesf-vh")
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{api}");
+    let api_entries = api["entries"].as_array().unwrap();
+    assert!(
+        !api_entries.is_empty() && api_entries.iter().all(|e| e["person"] == "cesf-vh"),
+        "{api}"
+    );
+    let refused = anne.get("/journal?resultat=refused&personne=cesf-vh").await;
+    assert!(refused.body.contains("refusé"), "{}", refused.body);
+    let bad = anne.get("/journal?du=hier").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+
+    // The downloads: the report, the export, the record.
+    let report = anne.get("/journal/rapport").await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert!(
+        report.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert!(
+        report.body.contains("<html") && report.body.contains("cesf-vh"),
+        "the report names the persons"
+    );
+    assert_eq!(
+        entries(&app, "audit.report").await.last().unwrap()["person"],
+        "dpo"
+    );
+    let export = anne.get("/journal/export").await;
+    assert_eq!(export.status, 200);
+    let lines: Vec<serde_json::Value> = export
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines.iter().any(|e| e["person"] == "cesf-vh"),
+        "{}",
+        export.body
+    );
+    assert_eq!(entries(&app, "audit.export").await.len(), 1);
+    let record = anne.get("/registre").await;
+    assert_eq!(record.status, 200, "{}", record.body);
+    assert!(record.body.contains("concertation"), "{}", record.body);
+    let md = anne.get("/registre.md").await;
+    assert_eq!(md.status, 200);
+    assert!(
+        md.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("registre.md")
+    );
+
     // Roles: each page to its own people.
     for (who, path) in [
+        ("ref-ccas", "/journal"),
+        ("sec-ddets", "/registre"),
+        ("cesf-vh", "/journal/export"),
         ("cesf-vh", "/dossiers"),
         ("sec-ddets", "/perimetre"),
         ("sec-ddets", "/dossiers"),
