@@ -80,7 +80,7 @@ pub struct Dossier {
 }
 
 /// The view `kind` of the policy, or a clear refusal when it is missing.
-fn view(app: &App, kind: FileKind) -> Result<&View, CircuitError> {
+pub(super) fn view(app: &App, kind: FileKind) -> Result<&View, CircuitError> {
     app.config
         .policy
         .view(kind)
@@ -142,17 +142,7 @@ pub async fn scope(
     actor.require(Role::Member)?;
     let view = view(app, FileKind::Concertation)?;
     let mut tx = app.store.begin().await?;
-    let waiting = cases::open_all(
-        app,
-        crate::store::cases::in_state(&mut tx, CaseState::InConcertation).await?,
-    )?;
-    let mine: Vec<Case> = waiting
-        .into_iter()
-        .filter(|c| {
-            view.rows != ViewRows::Scope
-                || crate::policy::in_scope(&app.config.policy, &actor.partner, &c.row)
-        })
-        .collect();
+    let mine = scope_cases(app, &mut tx, actor, view).await?;
     let shown = disclose(app, &mut tx, actor, "scope.read", view, &mine, today).await?;
     let mut out = Vec::with_capacity(shown.len());
     for (c, shown) in mine.iter().zip(shown) {
@@ -175,6 +165,27 @@ pub async fn scope(
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// The cases awaiting the concertation that `view` shows the member
+/// (its scope, or all of them for a view of every row).
+pub(super) async fn scope_cases(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    view: &View,
+) -> Result<Vec<Case>, CircuitError> {
+    let waiting = cases::open_all(
+        app,
+        crate::store::cases::in_state(tx, CaseState::InConcertation).await?,
+    )?;
+    Ok(waiting
+        .into_iter()
+        .filter(|c| {
+            view.rows != ViewRows::Scope
+                || crate::policy::in_scope(&app.config.policy, &actor.partner, &c.row)
+        })
+        .collect())
 }
 
 fn open_text(app: &App, context: &str, sealed: &[u8]) -> Result<String, CircuitError> {

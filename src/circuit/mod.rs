@@ -18,6 +18,7 @@ pub mod lists;
 pub mod outbox;
 pub mod returns;
 pub mod routing;
+pub mod todo;
 
 pub use actor::Actor;
 

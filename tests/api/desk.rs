@@ -138,6 +138,27 @@ async fn members_and_referents_work_in_the_console(db: Db) {
     );
     assert!(vh.body.contains("25 à 49 ans"), "the age band in French");
 
+    // What waits for each of them, on the home page.
+    let home = hugo.get("/").await;
+    assert!(
+        home.body
+            .contains("1</strong> ménage(s) de votre périmètre"),
+        "{}",
+        home.body
+    );
+    let mut camille = Browser::new(&app, Some("sec-ddets"));
+    let home = camille.get("/").await;
+    assert!(
+        home.body.contains("3</strong> ménage(s) sans décision"),
+        "{}",
+        home.body
+    );
+    assert!(
+        !home.body.contains("Envoyer la liste"),
+        "this month's list came: {}",
+        home.body
+    );
+
     // The CCAS (the whole town) sees the three; a forged form changes
     // nothing.
     let mut louis = Browser::new(&app, Some("ref-ccas"));
@@ -207,6 +228,12 @@ async fn members_and_referents_work_in_the_console(db: Db) {
         .await;
     assert_eq!(answered.status, 303, "{}", answered.body);
     assert_eq!(answered.location(), "/perimetre?fait=3");
+    let home = louis.get("/").await;
+    assert!(
+        home.body.contains("Ce qui vous attend") && !home.body.contains("de votre périmètre</a>"),
+        "{}",
+        home.body
+    );
     let after = louis.get(answered.location()).await;
     assert!(
         after.body.contains("3 réponse(s) enregistrée(s)"),
@@ -232,7 +259,6 @@ async fn members_and_referents_work_in_the_console(db: Db) {
     );
 
     // The secretariat's agenda shows it, in the API and on the page.
-    let mut camille = Browser::new(&app, Some("sec-ddets"));
     let index = camille.get("/concertations").await;
     let opened = camille
         .post(
@@ -330,6 +356,13 @@ async fn members_and_referents_work_in_the_console(db: Db) {
         "the CDP date"
     );
     let alice = dossier_token(&dossiers, "Martin Alice");
+    let home = louis.get("/").await;
+    assert!(
+        home.body.contains("2</strong> ménage(s) à joindre"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains(r#"href="/dossiers""#), "{}", home.body);
     assert_eq!(
         entries(&app, "dossiers.read").await.last().unwrap()["person"],
         "ref-ccas"
@@ -475,6 +508,12 @@ async fn members_and_referents_work_in_the_console(db: Db) {
         .unwrap();
     assert_eq!(status, 200);
     let mut anne = Browser::new(&app, Some("dpo"));
+    let home = anne.get("/").await;
+    assert!(
+        home.body.contains("Ce qui vous attend") && !home.body.contains("a été modifié"),
+        "{}",
+        home.body
+    );
     let journal = anne.get("/journal").await;
     assert_eq!(journal.status, 200, "{}", journal.body);
     assert!(
