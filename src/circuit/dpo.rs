@@ -328,25 +328,3 @@ pub async fn export(
     downloaded(app, actor, "audit.export", from, to, rows).await?;
     Ok(lines)
 }
-
-/// The art. 30 record of processing in force (`dpo`).
-pub fn register(app: &App, actor: &Actor) -> Result<crate::register::model::Doc, CircuitError> {
-    may_query(actor)?;
-    Ok(crate::register::document(
-        &app.config,
-        &app.config.policy.retention,
-        crate::register::DEFAULT_CONTROLLER,
-    ))
-}
-
-/// The art. 30 record as a file (`dpo`): Markdown, or a self-contained
-/// HTML page.
-pub fn register_file(app: &App, actor: &Actor, markdown: bool) -> Result<String, CircuitError> {
-    may_query(actor)?;
-    let (cfg, controller) = (&app.config, crate::register::DEFAULT_CONTROLLER);
-    Ok(if markdown {
-        crate::register::markdown(cfg, &cfg.policy.retention, controller)
-    } else {
-        crate::register::html(cfg, &cfg.policy.retention, controller)
-    })
-}

@@ -473,7 +473,13 @@ pub(super) async fn register(
     State(st): State<Arc<ConsoleState>>,
     signed: Signed,
 ) -> Result<Response, Refusal> {
-    let record = dpo::register(st.app(), &signed.actor)?;
+    dpo::may_query(&signed.actor)?;
+    let cfg = &st.app().config;
+    let record = crate::register::document(
+        cfg,
+        &cfg.policy.retention,
+        crate::register::DEFAULT_CONTROLLER,
+    );
     let body = html! {
         p {
             "Le registre est produit à partir de la configuration et de la politique en vigueur. "
@@ -494,7 +500,8 @@ pub(super) async fn register_file(
     uri: axum::http::Uri,
 ) -> Result<Response, Refusal> {
     let markdown = uri.path().ends_with(".md");
-    let text = dpo::register_file(st.app(), &signed.actor, markdown)?;
+    dpo::may_query(&signed.actor)?;
+    let text = crate::register::file(&st.app().config, markdown);
     Ok(audited(if markdown {
         attachment(
             "text/markdown; charset=utf-8",

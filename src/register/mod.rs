@@ -21,6 +21,16 @@ pub use crate::config::Retention;
 pub const DEFAULT_CONTROLLER: &str =
     "CCAPEX de la Vendée (DDETS), with the partners of partners.toml";
 
+/// The record as a file: Markdown, or a self-contained HTML page.
+pub fn file(cfg: &Config, markdown: bool) -> String {
+    let retention = &cfg.policy.retention;
+    if markdown {
+        self::markdown(cfg, retention, DEFAULT_CONTROLLER)
+    } else {
+        html(cfg, retention, DEFAULT_CONTROLLER)
+    }
+}
+
 /// The record as data, for a renderer of one's own (the console's page).
 pub fn document(cfg: &Config, retention: &Retention, controller: &str) -> model::Doc {
     model::document(cfg, retention, controller, &now())
