@@ -16,18 +16,23 @@ pub struct RegisterArgs {
     /// Output file (default: standard output).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// The controller named in the record.
-    #[arg(long, default_value = passerelle::register::DEFAULT_CONTROLLER)]
-    controller: String,
+    /// The controller named in the record (default: `[register] controller`
+    /// of the configuration).
+    #[arg(long)]
+    controller: Option<String>,
 }
 
 pub fn run(args: RegisterArgs) -> anyhow::Result<()> {
     let cfg = Config::load(&args.config, &Overrides::default())?;
     let retention = &cfg.policy.retention;
+    let controller = args
+        .controller
+        .as_deref()
+        .unwrap_or_else(|| passerelle::register::controller(&cfg));
     let text = if args.format == "html" {
-        passerelle::register::html(&cfg, retention, &args.controller)
+        passerelle::register::html(&cfg, retention, controller)
     } else {
-        passerelle::register::markdown(&cfg, retention, &args.controller)
+        passerelle::register::markdown(&cfg, retention, controller)
     };
     match args.out {
         Some(p) => {

@@ -24,6 +24,21 @@ struct RawGateway {
     people: Option<PathBuf>,
     #[serde(default)]
     console: ConsoleSettings,
+    #[serde(default)]
+    register: RegisterSettings,
+}
+
+/// `[register]`: what the art. 30 record states that the other files
+/// cannot (the controller, the legal basis).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegisterSettings {
+    /// The controller named in the record; `None`: the CLI's `--controller`
+    /// or [`crate::register::DEFAULT_CONTROLLER`].
+    pub controller: Option<String>,
+    /// The legal basis of the processing (GDPR art. 6 and 9), as the
+    /// controller words it; `None`: the record says it is to be added.
+    pub legal_basis: Option<String>,
 }
 
 /// The console: the people's pages (docs/convention.md "The console").
@@ -405,6 +420,8 @@ pub struct GatewayConfig {
     pub people_file: Option<PathBuf>,
     /// The console.
     pub console: ConsoleSettings,
+    /// The record of processing.
+    pub register: RegisterSettings,
 }
 
 impl GatewayConfig {
@@ -507,6 +524,7 @@ impl GatewayConfig {
                 }),
                 ..raw.console
             },
+            register: raw.register,
         };
         if let Some(o) = &cfg.console.oidc {
             for (key, problem, fix) in o.problems(cfg.console.listen) {

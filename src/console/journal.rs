@@ -475,11 +475,8 @@ pub(super) async fn register(
 ) -> Result<Response, Refusal> {
     dpo::may_query(&signed.actor)?;
     let cfg = &st.app().config;
-    let record = crate::register::document(
-        cfg,
-        &cfg.policy.retention,
-        crate::register::DEFAULT_CONTROLLER,
-    );
+    let record =
+        crate::register::document(cfg, &cfg.policy.retention, crate::register::controller(cfg));
     let body = html! {
         p {
             "Le registre est produit à partir de la configuration et de la politique en vigueur. "

@@ -21,13 +21,24 @@ pub use crate::config::Retention;
 pub const DEFAULT_CONTROLLER: &str =
     "CCAPEX de la Vendée (DDETS), with the partners of partners.toml";
 
-/// The record as a file: Markdown, or a self-contained HTML page.
+/// The controller the configuration names (`[register] controller`), or
+/// [`DEFAULT_CONTROLLER`].
+pub fn controller(cfg: &Config) -> &str {
+    cfg.gateway
+        .register
+        .controller
+        .as_deref()
+        .unwrap_or(DEFAULT_CONTROLLER)
+}
+
+/// The record as a file, naming the configuration's controller: Markdown,
+/// or a self-contained HTML page.
 pub fn file(cfg: &Config, markdown: bool) -> String {
     let retention = &cfg.policy.retention;
     if markdown {
-        self::markdown(cfg, retention, DEFAULT_CONTROLLER)
+        self::markdown(cfg, retention, controller(cfg))
     } else {
-        html(cfg, retention, DEFAULT_CONTROLLER)
+        html(cfg, retention, controller(cfg))
     }
 }
 
@@ -223,10 +234,6 @@ mod tests {
         assert!(page.contains("<td><code>telephone</code></td>"));
     }
 
-    /// The controller `passerelle register` names by default.
-    const DEFAULT_CONTROLLER: &str =
-        "CCAPEX de la Vendée (DDETS), with the partners of partners.toml";
-
     /// Compares `actual` with the pinned file `snapshots/<name>`, or rewrites
     /// the file when `PASSERELLE_BLESS` is set (after a change of wording
     /// meant to be seen in review).
@@ -264,7 +271,7 @@ mod tests {
         let doc = model::document(
             &cfg,
             &cfg.policy.retention,
-            DEFAULT_CONTROLLER,
+            controller(&cfg),
             "2026-11-29T12:00:00.000Z",
         );
         let root = format!("{}/", env!("CARGO_MANIFEST_DIR"));

@@ -436,7 +436,7 @@ fn preamble(d: &mut Doc, cfg: &Config, generated_at: &str) {
         shown(&g.policy_file)
     ))]);
     d.p(vec![t(
-        "Everything below about disclosures, recipients, rules and security measures is read from those files: it changes when they change. The legal basis, the data protection impact assessment and the information notices are not part of the configuration and are for the controller to add.",
+        "Everything below about disclosures, recipients, rules and security measures is read from those files: it changes when they change. The controller and the legal basis come from passerelle.toml's [register]; the data protection impact assessment and the information notices are not part of the configuration and are for the controller to add.",
     )]);
 }
 
@@ -447,6 +447,13 @@ fn controller_section(d: &mut Doc, cfg: &Config, controller: &str) {
         "1. Responsable du traitement — Controller and joint actors",
     );
     d.p(vec![b("Controller: "), t(controller)]);
+    match &cfg.gateway.register.legal_basis {
+        Some(basis) => d.p(vec![b("Legal basis: "), t(basis)]),
+        None => d.p(vec![
+            b("Legal basis: "),
+            t("not stated in the configuration ([register] legal_basis in passerelle.toml): for the controller to add."),
+        ]),
+    }
     d.p(vec![t(
         "The institutions taking part in the circuit, as joint actors and recipients (partners.toml):",
     )]);

@@ -639,6 +639,12 @@ async fn members_and_referents_work_in_the_console(db: Db) {
     let record = anne.get("/registre").await;
     assert_eq!(record.status, 200, "{}", record.body);
     assert!(record.body.contains("concertation"), "{}", record.body);
+    assert!(
+        record.body.contains("Préfecture de la Vendée")
+            && record.body.contains("décret n° 2015-1384"),
+        "the controller and the legal basis come from the configuration: {}",
+        record.body
+    );
     let md = anne.get("/registre.md").await;
     assert_eq!(md.status, 200);
     assert!(
