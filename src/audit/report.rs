@@ -322,6 +322,7 @@ pub fn render_at(
     header(
         &mut h, title, from, to, &days, &in_window, ignored, generated,
     );
+    summary(&mut h, &in_window, &found, verification);
     verification_section(&mut h, verification);
 
     h.push_str("<section id=\"accesses\">\n<h2>Accesses per partner per day</h2>\n");
@@ -457,6 +458,65 @@ fn header(
         h.push_str("<p class=\"empty\">There was no access in this window.</p>\n");
     }
     h.push_str("</header>\n");
+}
+
+/// What the reader needs first, before any hash: per partner, the
+/// files it received (downloads) and their rows, its refusals; the
+/// anomalies found; whether the log verifies.
+fn summary(h: &mut String, entries: &[&ReportEntry], found: &[Anomaly], v: &Verification) {
+    #[derive(Default)]
+    struct Row {
+        files: u64,
+        rows: u64,
+        refused: u64,
+        entries: u64,
+    }
+    let mut by: BTreeMap<String, Row> = BTreeMap::new();
+    for e in entries {
+        let r = by.entry(partner_label(&e.partner).to_owned()).or_default();
+        r.entries += 1;
+        if e.outcome == "refused" {
+            r.refused += 1;
+        }
+        if e.action == "outbox.download" && e.outcome == "ok" {
+            r.files += 1;
+            r.rows += e.rows.unwrap_or(0);
+        }
+    }
+    h.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n");
+    let _ = writeln!(
+        h,
+        "<p>The log {}; {} anomal{} found; {} refused request{}.</p>",
+        if v.ok {
+            "verifies"
+        } else {
+            "<strong>does NOT verify</strong> (see below)"
+        },
+        found.len(),
+        if found.len() == 1 { "y" } else { "ies" },
+        by.values().map(|r| r.refused).sum::<u64>(),
+        if by.values().map(|r| r.refused).sum::<u64>() == 1 {
+            ""
+        } else {
+            "s"
+        },
+    );
+    if !by.is_empty() {
+        h.push_str("<table id=\"table-summary\">\n<thead><tr><th>Partner</th><th>Files received</th><th>Rows in them</th><th>Refused</th><th>Entries</th></tr></thead>\n<tbody>\n");
+        for (p, r) in &by {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(p),
+                r.files,
+                r.rows,
+                r.refused,
+                r.entries
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    h.push_str("</section>\n");
 }
 
 fn verification_section(h: &mut String, v: &Verification) {
@@ -1135,6 +1195,42 @@ mod tests {
         assert!(page.contains("<th>2026-03-08 Sun</th>"));
         assert!(page.contains("Generated</dt><dd>2026-03-09 08:00:00 UTC"));
         assert!(page.contains("class=\"status ok\"><strong class=\"verdict\">verified</strong>"));
+    }
+
+    #[test]
+    fn the_summary_comes_before_any_hash_with_the_files_each_partner_received() {
+        let day = MONDAY;
+        let mut e = vec![
+            ReportEntry {
+                action: "outbox.download".to_owned(),
+                rows: Some(25),
+                ..ok_at(1, at(day, 9, 0, 0), "caf")
+            },
+            ReportEntry {
+                action: "outbox.download".to_owned(),
+                rows: Some(4),
+                ..ok_at(2, at(day, 9, 5, 0), "caf")
+            },
+            entry(3, at(day, 10, 0, 0), Some("mdsf"), "refused"),
+        ];
+        e.push(ok_at(4, at(day, 11, 0, 0), "mdsf"));
+        let page = render_at(
+            "r",
+            day,
+            day,
+            &e,
+            &verified(),
+            datetime!(2026-03-03 08:00 UTC),
+        );
+        let summary = page.find("<section id=\"summary\">").expect("a summary");
+        assert!(summary < page.find("<section id=\"verification\">").unwrap());
+        assert!(page.contains("The log verifies; 0 anomalies found; 1 refused request."));
+        assert!(page.contains(
+            "<tr><td>caf</td><td class=\"num\">2</td><td class=\"num\">29</td><td class=\"num\">0</td><td class=\"num\">2</td></tr>"
+        ));
+        assert!(page.contains(
+            "<tr><td>mdsf</td><td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num\">2</td></tr>"
+        ));
     }
 
     #[test]
