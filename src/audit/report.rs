@@ -727,7 +727,25 @@ fn access_table(h: &mut String, days: &[Date], c: &Counts) {
         );
     }
     h.push_str("<th>Total</th></tr></thead>\n<tbody>\n");
-    for (d, day) in days.iter().enumerate() {
+    let mut d = 0;
+    while d < days.len() {
+        let day = &days[d];
+        // Two or more days in a row without any entry: one folded row.
+        let quiet = days[d..]
+            .iter()
+            .enumerate()
+            .take_while(|(i, _)| c.day_totals[d + i] == 0)
+            .count();
+        if quiet >= 2 {
+            let last = days[d + quiet - 1];
+            let _ = writeln!(
+                h,
+                "<tr class=\"folded\"><th>{day} – {last}</th><td colspan=\"{}\">no activity ({quiet} days)</td></tr>",
+                c.series.len() + 1
+            );
+            d += quiet;
+            continue;
+        }
         let class = if is_weekend(*day) {
             " class=\"weekend\""
         } else {
@@ -744,6 +762,7 @@ fn access_table(h: &mut String, days: &[Date], c: &Counts) {
             }
         }
         let _ = writeln!(h, "<td class=\"total\">{}</td></tr>", c.day_totals[d]);
+        d += 1;
     }
     h.push_str("</tbody>\n<tfoot><tr><th>Total</th>");
     for s in 0..c.series.len() {
@@ -891,6 +910,7 @@ thead th{background:#f3f3f3}
 #table-accesses td.zero{color:#bbb}
 #table-accesses td.total,#table-accesses tfoot td{font-weight:600}
 tr.weekend th,tr.weekend td{background:#fafafa}
+tr.folded th,tr.folded td{color:#555;font-style:italic}
 .sw{display:inline-block;width:.8em;height:.8em;margin-right:.4em;vertical-align:baseline;border-radius:2px}
 tr.error td{color:#8e0000}
 .empty{color:#666;font-style:italic}
@@ -1190,9 +1210,9 @@ mod tests {
         assert!(page.contains("<svg id=\"chart-accesses\""));
         assert!(page.contains("<table id=\"table-accesses\""));
         assert!(page.contains("1 entry outside the window"));
-        // Seven days in the table, the weekend shaded.
-        assert_eq!(page.matches("<tr class=\"weekend\">").count(), 2);
-        assert!(page.contains("<th>2026-03-08 Sun</th>"));
+        // Seven days in the table: the quiet weekend folded into one row.
+        assert_eq!(page.matches("<tr class=\"weekend\">").count(), 0);
+        assert!(page.contains("<th>2026-03-07 – 2026-03-08</th>"));
         assert!(page.contains("Generated</dt><dd>2026-03-09 08:00:00 UTC"));
         assert!(page.contains("class=\"status ok\"><strong class=\"verdict\">verified</strong>"));
     }
@@ -1231,6 +1251,33 @@ mod tests {
         assert!(page.contains(
             "<tr><td>mdsf</td><td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num\">2</td></tr>"
         ));
+    }
+
+    #[test]
+    fn days_in_a_row_without_activity_are_folded_into_one_row() {
+        // Monday and Friday busy; Tuesday to Thursday quiet; Saturday
+        // alone quiet, Sunday busy.
+        let e = vec![
+            ok_at(1, at(MONDAY, 9, 0, 0), "caf"),
+            ok_at(2, at(date!(2026 - 03 - 06), 9, 0, 0), "caf"),
+            ok_at(3, at(date!(2026 - 03 - 08), 9, 0, 0), "caf"),
+        ];
+        let page = render_at(
+            "r",
+            MONDAY,
+            date!(2026 - 03 - 08),
+            &e,
+            &verified(),
+            datetime!(2026-03-09 08:00 UTC),
+        );
+        assert!(page.contains(
+            "<tr class=\"folded\"><th>2026-03-03 – 2026-03-05</th><td colspan=\"2\">no activity (3 days)</td></tr>"
+        ));
+        assert_eq!(page.matches("class=\"folded\"").count(), 1);
+        assert!(
+            page.contains("<th>2026-03-07 Sat</th>"),
+            "a single quiet day stays"
+        );
     }
 
     #[test]
