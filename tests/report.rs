@@ -68,10 +68,12 @@ fn run_chromium(bin: &Path, work: &Path, page: &Path, extra: &[String], stdout: 
     );
 }
 
+/// `h:m:s` on `day` in Paris time (early March: winter time, UTC+1), the
+/// time the report shows.
 fn ms(day: Date, h: u8, m: u8, s: u8) -> i64 {
     (day.with_hms(h, m, s)
         .unwrap()
-        .assume_utc()
+        .assume_offset(time::UtcOffset::from_hms(1, 0, 0).unwrap())
         .unix_timestamp_nanos()
         / 1_000_000) as i64
 }
@@ -282,7 +284,7 @@ fn chromium_renders_the_report() {
             let row = &anomalies[at..at + anomalies[at..].find("</tr>").unwrap()];
             assert!(row.contains(partner) && row.contains(when), "{row}");
         }
-        assert!(anomalies.contains("8 accesses outside 06:00–19:59 UTC"));
+        assert!(anomalies.contains("8 accesses outside 06:00–19:59 (Paris)"));
         if ok {
             assert!(dom.contains("class=\"status ok\""));
             assert!(!dom.contains("NOT VERIFIED"));

@@ -1,5 +1,5 @@
 //! The DPO's report on the access log: one self-contained HTML page (inline
-//! CSS and SVG, no script, no external resource) for a window of UTC days.
+//! CSS and SVG, no script, no external resource) for a window of days in Europe/Paris.
 //!
 //! It shows whether the log verified, the accesses per partner per day (a
 //! stacked bar chart and the same figures as a table), the refused and failed
@@ -50,7 +50,7 @@ pub struct Anomaly {
     pub kind: &'static str,
     /// The partner, or [`NO_PARTNER`] for refusals without a certificate partner.
     pub partner: String,
-    /// A UTC day (`2026-03-04`) or, for a burst, its start (`2026-03-04 02:10:00`).
+    /// A day in Paris (`2026-03-04`) or, for a burst, its start (`2026-03-04 02:10:00`).
     pub when: String,
     pub detail: String,
 }
@@ -61,7 +61,7 @@ pub const NO_PARTNER: &str = "(no certificate partner)";
 /// At most this many rows in the refusals table.
 pub const MAX_REFUSAL_ROWS: usize = 500;
 
-/// Working hours, UTC: an `ok` access outside `[START, END)` on a weekday,
+/// Working hours, Europe/Paris: an `ok` access outside `[START, END)` on a weekday,
 /// or any on Saturday/Sunday, is off-hours.
 const WORK_START_HOUR: u8 = 6;
 const WORK_END_HOUR: u8 = 20;
@@ -81,11 +81,15 @@ const PALETTE: [&str; 9] = [
 /// The colour of the entries without a certificate partner.
 const NO_PARTNER_COLOUR: &str = "#6b6b6b";
 
+/// An entry's time in Europe/Paris, the time its readers live in: the
+/// days, the working hours and every time shown are Paris's.
 fn datetime(ms: i64) -> Option<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .map(crate::util::paris)
 }
 
-/// `2026-03-04 02:10:00` (UTC), or the raw milliseconds if out of range.
+/// `2026-03-04 02:10:00` (Paris time), or the raw milliseconds if out of range.
 fn fmt_time(ms: i64) -> String {
     match datetime(ms) {
         Some(t) => format!("{} {}", t.date(), hms(t)),
@@ -126,7 +130,7 @@ fn kind_rank(kind: &str) -> u8 {
 /// The unusual patterns in `entries` (in any order), sorted by time, then
 /// kind, then partner:
 ///
-/// - `off_hours`: `ok` accesses by a partner at a UTC hour outside
+/// - `off_hours`: `ok` accesses by a partner at a Paris hour outside
 ///   06:00–19:59, or on a Saturday or Sunday; one anomaly per partner per day;
 /// - `volume_spike`: a partner's count of entries (any outcome) on a day is
 ///   above 3 × its median daily count over the days it was active, and at
@@ -174,7 +178,7 @@ pub fn anomalies(entries: &[ReportEntry]) -> Vec<Anomaly> {
         let detail = if is_weekend(day) {
             format!("{n} {what} on a {}{span}", day.weekday())
         } else {
-            format!("{n} {what} outside 06:00–19:59 UTC{span}")
+            format!("{n} {what} outside 06:00–19:59 (Paris){span}")
         };
         out.push(Anomaly {
             kind: "off_hours",
@@ -266,7 +270,7 @@ fn bursts<T>(times: &[(i64, T)]) -> Vec<(usize, usize)> {
     out
 }
 
-/// The report for `entries` over the UTC days `from..=to`, generated now.
+/// The report for `entries` over the days `from..=to` (Europe/Paris), generated now.
 pub fn render(
     title: &str,
     from: Date,
@@ -335,7 +339,7 @@ pub fn render_at(
     anomaly_section(&mut h, &found);
 
     h.push_str(
-        "<footer>Times are UTC. The access log records who accessed what, when and with which outcome — never the personal data itself.</footer>\n</body>\n</html>\n",
+        "<footer>Times are Europe/Paris (CET/CEST). The access log records who accessed what, when and with which outcome — never the personal data itself.</footer>\n</body>\n</html>\n",
     );
     h
 }
@@ -418,7 +422,7 @@ fn header(
         .iter()
         .filter_map(|e| e.partner.as_deref())
         .collect();
-    let generated = generated.to_offset(time::UtcOffset::UTC);
+    let generated = crate::util::paris(generated);
     let _ = writeln!(
         h,
         "<header>\n<h1>{}</h1>\n<dl class=\"facts\">",
@@ -426,13 +430,13 @@ fn header(
     );
     let _ = writeln!(
         h,
-        "<dt>Window</dt><dd>{from} to {to} (UTC, {} day{})</dd>",
+        "<dt>Window</dt><dd>{from} to {to} (Europe/Paris, {} day{})</dd>",
         days.len(),
         if days.len() == 1 { "" } else { "s" }
     );
     let _ = writeln!(
         h,
-        "<dt>Generated</dt><dd>{} {} UTC</dd>",
+        "<dt>Generated</dt><dd>{} {} (Paris)</dd>",
         generated.date(),
         hms(generated)
     );
@@ -717,7 +721,7 @@ fn chart(h: &mut String, days: &[Date], c: &Counts) {
 }
 
 fn access_table(h: &mut String, days: &[Date], c: &Counts) {
-    h.push_str("<table id=\"table-accesses\">\n<thead><tr><th>Day (UTC)</th>");
+    h.push_str("<table id=\"table-accesses\">\n<thead><tr><th>Day (Paris)</th>");
     for (i, s) in c.series.iter().enumerate() {
         let _ = write!(
             h,
@@ -798,7 +802,7 @@ fn persons(h: &mut String, entries: &[&ReportEntry]) {
         h.push_str("<p class=\"empty\">no access through the console</p>\n</section>\n");
         return;
     }
-    h.push_str("<table id=\"table-persons\">\n<thead><tr><th>Person</th><th>Partner</th><th>Entries</th><th>Refused</th><th>First (UTC)</th><th>Last (UTC)</th></tr></thead>\n<tbody>\n");
+    h.push_str("<table id=\"table-persons\">\n<thead><tr><th>Person</th><th>Partner</th><th>Entries</th><th>Refused</th><th>First (Paris)</th><th>Last (Paris)</th></tr></thead>\n<tbody>\n");
     for ((person, partner), (n, refused, first, last)) in per {
         let _ = writeln!(
             h,
@@ -826,7 +830,7 @@ fn refusals(h: &mut String, entries: &[&ReportEntry]) {
         return;
     }
     let _ = writeln!(h, "<p>{} in the window, most recent first.</p>", bad.len());
-    h.push_str("<table id=\"table-refusals\">\n<thead><tr><th>Time (UTC)</th><th>Seq</th><th>Partner</th><th>Person</th><th>Action</th><th>Outcome</th><th>Route</th><th>Reason</th></tr></thead>\n<tbody>\n");
+    h.push_str("<table id=\"table-refusals\">\n<thead><tr><th>Time (Paris)</th><th>Seq</th><th>Partner</th><th>Person</th><th>Action</th><th>Outcome</th><th>Route</th><th>Reason</th></tr></thead>\n<tbody>\n");
     for e in bad.iter().take(MAX_REFUSAL_ROWS) {
         let _ = writeln!(
             h,
@@ -859,12 +863,12 @@ fn refusals(h: &mut String, entries: &[&ReportEntry]) {
 
 fn anomaly_section(h: &mut String, found: &[Anomaly]) {
     h.push_str("<section id=\"anomalies\">\n<h2>Unusual patterns</h2>\n");
-    h.push_str("<p class=\"hint\">Off-hours: accesses outside 06:00–19:59 UTC or at the weekend. Volume spike: a day above 3 × the partner's median daily count and at least 20. Refusal burst: 5 or more refusals within 10 minutes.</p>\n");
+    h.push_str("<p class=\"hint\">Off-hours: accesses outside 06:00–19:59 Paris time or at the weekend. Volume spike: a day above 3 × the partner's median daily count and at least 20. Refusal burst: 5 or more refusals within 10 minutes.</p>\n");
     if found.is_empty() {
         h.push_str("<p class=\"empty\">none found</p>\n</section>\n");
         return;
     }
-    h.push_str("<table id=\"table-anomalies\">\n<thead><tr><th>Kind</th><th>Partner</th><th>When (UTC)</th><th>Detail</th></tr></thead>\n<tbody>\n");
+    h.push_str("<table id=\"table-anomalies\">\n<thead><tr><th>Kind</th><th>Partner</th><th>When (Paris)</th><th>Detail</th></tr></thead>\n<tbody>\n");
     for a in found {
         let label = match a.kind {
             "off_hours" => "off hours",
@@ -932,8 +936,13 @@ mod tests {
         (t.unix_timestamp_nanos() / 1_000_000) as i64
     }
 
+    /// `h:m:s` on `day` in Paris time (the tests' days are all in
+    /// winter time, UTC+1).
     fn at(day: Date, h: u8, m: u8, s: u8) -> i64 {
-        ms(day.with_hms(h, m, s).unwrap().assume_utc())
+        ms(day
+            .with_hms(h, m, s)
+            .unwrap()
+            .assume_offset(time::UtcOffset::from_hms(1, 0, 0).unwrap()))
     }
 
     fn entry(seq: i64, at_ms: i64, partner: Option<&str>, outcome: &str) -> ReportEntry {
@@ -1213,7 +1222,7 @@ mod tests {
         // Seven days in the table: the quiet weekend folded into one row.
         assert_eq!(page.matches("<tr class=\"weekend\">").count(), 0);
         assert!(page.contains("<th>2026-03-07 – 2026-03-08</th>"));
-        assert!(page.contains("Generated</dt><dd>2026-03-09 08:00:00 UTC"));
+        assert!(page.contains("Generated</dt><dd>2026-03-09 09:00:00 (Paris)"));
         assert!(page.contains("class=\"status ok\"><strong class=\"verdict\">verified</strong>"));
     }
 
@@ -1310,7 +1319,7 @@ mod tests {
         }
         // Reversed window: still a page.
         let page = render("Empty", MONDAY, MONDAY - time::Duration::days(1), &[], &v);
-        assert!(page.contains("(UTC, 0 days)"));
+        assert!(page.contains("(Europe/Paris, 0 days)"));
     }
 
     #[test]

@@ -4,19 +4,23 @@ use super::report::{ReportEntry, Verification, render};
 use super::tlog;
 use sqlx::{AnyConnection, Row};
 
-/// The entries of `from..=to` (UTC days), in log order, as the report
+/// Midnight of `day` in Paris, as epoch milliseconds (Paris is never
+/// switching its clock at midnight: the offset of that instant is the
+/// day's).
+fn paris_midnight_ms(day: time::Date) -> i64 {
+    let offset = crate::util::paris(day.midnight().assume_utc()).offset();
+    (day.midnight().assume_offset(offset).unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The entries of `from..=to` (days in Europe/Paris), in log order, as the report
 /// and its anomalies read them.
 pub async fn entries(
     conn: &mut AnyConnection,
     from: time::Date,
     to: time::Date,
 ) -> Result<Vec<ReportEntry>, sqlx::Error> {
-    let start = (from.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    let end = ((to + time::Duration::days(1))
-        .midnight()
-        .assume_utc()
-        .unix_timestamp_nanos()
-        / 1_000_000) as i64;
+    let start = paris_midnight_ms(from);
+    let end = paris_midnight_ms(to + time::Duration::days(1));
     let rows = sqlx::query("SELECT seq, at, partner, action, outcome, entry FROM audit_log WHERE at >= $1 AND at < $2 ORDER BY seq")
         .bind(start)
         .bind(end)
@@ -40,7 +44,7 @@ pub async fn entries(
     Ok(entries)
 }
 
-/// The report for the entries of `from..=to` (UTC days), resting on the
+/// The report for the entries of `from..=to` (days in Europe/Paris), resting on the
 /// verification `v` of the whole log.
 pub async fn build(
     conn: &mut AnyConnection,

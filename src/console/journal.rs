@@ -158,7 +158,7 @@ fn anomalies(r: &Review) -> Markup {
         } @else {
             table {
                 caption { (r.anomalies.len()) " anomalie(s) à examiner" }
-                thead { tr { th scope="col" { "Nature" } th scope="col" { "Partenaire" } th scope="col" { "Quand (UTC)" } th scope="col" { "Détail" } } }
+                thead { tr { th scope="col" { "Nature" } th scope="col" { "Partenaire" } th scope="col" { "Quand (heure de Paris)" } th scope="col" { "Détail" } } }
                 tbody {
                     @for a in &r.anomalies {
                         tr { td { (anomaly_fr(a.kind)) } td { (a.partner) } td { (a.when) } td { (a.detail) } }
