@@ -7,6 +7,8 @@ use crate::audit::{self, Outcome};
 use crate::config::Role;
 use crate::domain::followup::FollowupEvent;
 use crate::domain::{CaseState, Token};
+use crate::store::Tx;
+use crate::store::cases::Unreached;
 use crate::util::now_ms;
 use serde::Serialize;
 
@@ -28,6 +30,29 @@ pub struct Alert {
     pub token: Token,
 }
 
+/// The cases not reached yet that `actor` is shown, in CDP date order,
+/// with the days left on `today`: all of them for the `secretariat`, a
+/// `referent`'s own otherwise.
+pub(super) async fn unreached(
+    app: &App,
+    tx: &mut Tx,
+    actor: &Actor,
+    today: time::Date,
+) -> Result<Vec<(Unreached, i64)>, CircuitError> {
+    let only_mine = !actor.has(Role::Secretariat);
+    let contacts: Vec<&str> = FollowupEvent::CONTACTS.iter().map(|e| e.as_str()).collect();
+    let mut out = Vec::new();
+    for c in crate::store::cases::unreached(tx, &contacts).await? {
+        if only_mine && c.referent.as_deref() != Some(actor.partner_id()) {
+            continue;
+        }
+        let d = crate::domain::parse_date(&c.date_cdp).map_err(CircuitError::BadRequest)?;
+        let left = super::concertation::days_left(app, d, today);
+        out.push((c, left));
+    }
+    Ok(out)
+}
+
 /// Cases whose household has not been reached yet on `today`, in CDP date
 /// order: all of them for the `secretariat`, a `referent`'s own
 /// otherwise.
@@ -37,16 +62,10 @@ pub async fn alerts(
     today: time::Date,
 ) -> Result<Vec<Alert>, CircuitError> {
     actor.require_any(&[Role::Secretariat, Role::Referent])?;
-    let only_mine = !actor.has(Role::Secretariat);
     let mut tx = app.store.begin().await?;
     let mut out = Vec::new();
     let mut shown = Vec::new();
-    let contacts: Vec<&str> = FollowupEvent::CONTACTS.iter().map(|e| e.as_str()).collect();
-    for c in crate::store::cases::unreached(&mut tx, &contacts).await? {
-        if only_mine && c.referent.as_deref() != Some(actor.partner_id()) {
-            continue;
-        }
-        let d = crate::domain::parse_date(&c.date_cdp).map_err(CircuitError::BadRequest)?;
+    for (c, jours_restants) in unreached(app, &mut tx, actor, today).await? {
         let token = Token::new(app.pseudo.case_token(
             c.key_version,
             actor.partner_id(),
@@ -55,7 +74,7 @@ pub async fn alerts(
         shown.push((token.clone(), c.case_id));
         out.push(Alert {
             date_cdp: c.date_cdp,
-            jours_restants: super::concertation::days_left(app, d, today),
+            jours_restants,
             referent: c.referent,
             state: c.state,
             token,

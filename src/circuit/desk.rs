@@ -17,7 +17,7 @@ use crate::config::{Role, View, ViewRows};
 use crate::domain::followup::{ClosingMotif, FollowupEvent};
 use crate::domain::{CaseState, FileKind, Token};
 use crate::ingest::Spool;
-use crate::ingest::returns::{FollowUp, ReferentAnswer, ReturnKind};
+use crate::ingest::returns::{FollowUp, ReturnKind};
 use crate::store::{Tx, events, member_answers, tokens};
 use crate::util::now_ms;
 
@@ -242,22 +242,33 @@ fn return_csv(kind: ReturnKind, rows: &[Vec<String>]) -> Result<Vec<u8>, Circuit
     w.into_inner().map_err(|e| bad(&e))
 }
 
-/// Applies the member's answers `(token, answer)` as one `referent`
-/// return.
+/// A member's answer about one household: "we already follow it" (with
+/// its referent's name, if given), or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Followed {
+    /// The member itself follows the household.
+    Yes(Option<String>),
+    /// It does not.
+    No,
+}
+
+/// Applies the member's answers as one `referent` return, the member
+/// itself named as the organisme that follows a household.
 pub async fn answer(
     app: &App,
     actor: &Actor,
-    answers: &[(Token, ReferentAnswer)],
+    answers: &[(Token, Followed)],
 ) -> Result<ReturnOutcome, CircuitError> {
     let rows: Vec<Vec<String>> = answers
         .iter()
         .map(|(t, a)| {
-            vec![
-                t.as_str().to_owned(),
-                if a.referent_connu { "oui" } else { "non" }.to_owned(),
-                a.organisme.clone().unwrap_or_default(),
-                a.nom_referent.clone().unwrap_or_default(),
-            ]
+            let (connu, organisme, nom) = match a {
+                Followed::Yes(nom) => ("oui", actor.partner_id(), nom.as_deref().unwrap_or("")),
+                Followed::No => ("non", "", ""),
+            };
+            [t.as_str(), connu, organisme, nom]
+                .map(str::to_owned)
+                .to_vec()
         })
         .collect();
     let csv = return_csv(ReturnKind::Referent, &rows)?;

@@ -3,11 +3,10 @@
 //! page). Only counts leave this module: nothing is disclosed, so nothing
 //! beyond the page's own entry is audited.
 
-use super::{Actor, CircuitError, concertation, desk};
+use super::{Actor, CircuitError, desk};
 use crate::app::App;
 use crate::config::Role;
 use crate::domain::FileKind;
-use crate::domain::followup::FollowupEvent;
 use crate::store::{cases, member_answers, outbox};
 
 /// Households within this many days of the legal delay are urgent.
@@ -64,20 +63,9 @@ pub async fn waiting(app: &App, actor: &Actor, today: time::Date) -> Result<Wait
         w.to_answer = Some(n);
     }
     if actor.has(Role::Referent) || actor.has(Role::Secretariat) {
-        let all = actor.has(Role::Secretariat);
-        let contacts: Vec<&str> = FollowupEvent::CONTACTS.iter().map(|e| e.as_str()).collect();
-        let (mut n, mut urgent) = (0, 0);
-        for c in cases::unreached(&mut tx, &contacts).await? {
-            if !all && c.referent.as_deref() != Some(actor.partner_id()) {
-                continue;
-            }
-            n += 1;
-            let d = crate::domain::parse_date(&c.date_cdp).map_err(CircuitError::BadRequest)?;
-            if concertation::days_left(app, d, today) < URGENT_DAYS {
-                urgent += 1;
-            }
-        }
-        w.to_reach = Some((n, urgent));
+        let cases = super::alerts::unreached(app, &mut tx, actor, today).await?;
+        let urgent = cases.iter().filter(|(_, left)| *left < URGENT_DAYS).count();
+        w.to_reach = Some((cases.len() as u64, urgent as u64));
     }
     tx.commit().await?;
     if [Role::Enricher, Role::Member, Role::Referent]

@@ -306,11 +306,7 @@ pub(super) async fn decide(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, Refusal> {
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    signed.check_csrf(csrf)?;
+    signed.check_csrf_in(&fields)?;
     let req = decision_request(&fields)?;
     if req.decisions.is_empty() && !req.accept_proposals {
         return Err(Refusal::bad_form(

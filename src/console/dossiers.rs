@@ -177,11 +177,6 @@ pub(super) struct EventForm {
     detail: Option<String>,
 }
 
-/// A form field, trimmed; `None` when empty.
-fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 /// `POST /dossiers/evenement`: one follow-up event, applied as a
 /// `followup` return.
 pub(super) async fn record(
@@ -190,9 +185,9 @@ pub(super) async fn record(
     Form(form): Form<EventForm>,
 ) -> Result<Response, Refusal> {
     signed.check_csrf(form.csrf.as_deref())?;
-    let token =
-        given(&form.token).ok_or_else(|| Refusal::bad_form("Le dossier n'est pas indiqué."))?;
-    let evenement = given(&form.evenement).ok_or_else(|| {
+    let token = page::given(&form.token)
+        .ok_or_else(|| Refusal::bad_form("Le dossier n'est pas indiqué."))?;
+    let evenement = page::given(&form.evenement).ok_or_else(|| {
         Refusal::bad_form("Choisissez l'événement à signaler. Rien n'a été enregistré.")
     })?;
     let evenement = FollowupEvent::parse(evenement).map_err(|_| {
@@ -200,7 +195,7 @@ pub(super) async fn record(
             "L'événement « {evenement} » n'existe pas. Rien n'a été enregistré."
         ))
     })?;
-    let date = given(&form.date).ok_or_else(|| {
+    let date = page::given(&form.date).ok_or_else(|| {
         Refusal::bad_form("Indiquez la date de l'événement. Rien n'a été enregistré.")
     })?;
     let date = crate::domain::parse_date(date).map_err(|_| {
@@ -208,7 +203,7 @@ pub(super) async fn record(
             "La date « {date} » n'est pas une date (JJ/MM/AAAA). Rien n'a été enregistré."
         ))
     })?;
-    let motif = match given(&form.motif) {
+    let motif = match page::given(&form.motif) {
         None => None,
         Some(m) => Some(ClosingMotif::parse(m).map_err(|_| {
             Refusal::bad_form(format!(
@@ -220,7 +215,7 @@ pub(super) async fn record(
         date,
         evenement,
         motif,
-        detail: given(&form.detail).map(str::to_owned),
+        detail: page::given(&form.detail).map(str::to_owned),
     };
     let token = Token::new(token);
     let to = match desk::record_event(st.app(), &signed.actor, &token, &event).await? {

@@ -33,10 +33,7 @@ pub(super) struct Filters {
 }
 
 fn given(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    page::given(v).map(str::to_owned)
 }
 
 /// An action of the log in words (its code beside it on the page).
@@ -109,11 +106,10 @@ fn ago(ms: i64) -> String {
 /// The log's state, plain French first, the technical details after.
 fn verification(r: &Review) -> Markup {
     let v = &r.verification;
-    let signed = r.checkpoint_signed_at_ms.map(|ms| {
-        let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .map(crate::util::rfc3339_ms)
-            .unwrap_or_default();
-        (page::when_fr(&at), ago(ms))
+    let signed = r.checkpoint_signed_at_ms.and_then(|ms| {
+        let at =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
+        Some((page::instant_fr(at), ago(ms)))
     });
     html! {
         h2 { "État du journal" }

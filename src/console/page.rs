@@ -519,15 +519,23 @@ pub fn day_fr(d: time::Date) -> String {
     date_fr(&d.to_string())
 }
 
+/// A form field, trimmed; `None` when absent or empty.
+pub fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
 /// An instant (RFC 3339) in Europe/Paris time, `JJ/MM/AAAA à HH:MM`.
 pub fn when_fr(at: &str) -> String {
     match time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339) {
-        Ok(t) => {
-            let t = crate::util::paris(t);
-            format!("{} à {:02}:{:02}", day_fr(t.date()), t.hour(), t.minute())
-        }
+        Ok(t) => instant_fr(t),
         Err(_) => at.to_owned(),
     }
+}
+
+/// An instant in Europe/Paris time, `JJ/MM/AAAA à HH:MM`.
+pub fn instant_fr(t: time::OffsetDateTime) -> String {
+    let t = crate::util::paris(t);
+    format!("{} à {:02}:{:02}", day_fr(t.date()), t.hour(), t.minute())
 }
 
 /// A period of days from a form's `du` and `au` (`AAAA-MM-JJ` or

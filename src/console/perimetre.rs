@@ -7,10 +7,9 @@
 use super::page::{self, Refusal, layout};
 use super::session::audited;
 use super::{ConsoleState, Signed};
-use crate::circuit::desk::{self, InScope};
+use crate::circuit::desk::{self, Followed, InScope};
 use crate::circuit::returns::ReturnOutcome;
 use crate::domain::Token;
-use crate::ingest::returns::ReferentAnswer;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -157,21 +156,13 @@ pub(super) async fn page(
     )))
 }
 
-/// One answer from the form: `oui`/`non` and the referent's name; the
-/// organisme is the member itself.
-fn one(signed: &Signed, token: &str, rep: &str, nom: &str) -> Result<ReferentAnswer, Refusal> {
+/// One answer from the form: `oui` (with the referent's name, if given)
+/// or `non` (without a name).
+fn one(token: &str, rep: &str, nom: &str) -> Result<Followed, Refusal> {
     let nom = nom.trim();
     match rep {
-        "oui" => Ok(ReferentAnswer {
-            referent_connu: true,
-            organisme: Some(signed.actor.partner_id().to_owned()),
-            nom_referent: (!nom.is_empty()).then(|| nom.to_owned()),
-        }),
-        "non" if nom.is_empty() => Ok(ReferentAnswer {
-            referent_connu: false,
-            organisme: None,
-            nom_referent: None,
-        }),
+        "oui" => Ok(Followed::Yes((!nom.is_empty()).then(|| nom.to_owned()))),
+        "non" if nom.is_empty() => Ok(Followed::No),
         "non" => Err(Refusal::bad_form(format!(
             "Dossier {token} : un nom de référent est donné avec la réponse « non » ; \
              choisissez « oui » ou effacez le nom. Rien n'a été enregistré."
@@ -185,10 +176,7 @@ fn one(signed: &Signed, token: &str, rep: &str, nom: &str) -> Result<ReferentAns
 /// Reads the form: `rep.<token>` and `nom.<token>` per row; `sel.<token>`
 /// with `lot` and `lot_nom` for the rows chosen without an answer of
 /// their own.
-fn answers(
-    signed: &Signed,
-    fields: &[(String, String)],
-) -> Result<Vec<(Token, ReferentAnswer)>, Refusal> {
+fn answers(fields: &[(String, String)]) -> Result<Vec<(Token, Followed)>, Refusal> {
     let value = |k: &str| {
         fields
             .iter()
@@ -196,7 +184,7 @@ fn answers(
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
     };
-    let mut out: Vec<(Token, ReferentAnswer)> = Vec::new();
+    let mut out: Vec<(Token, Followed)> = Vec::new();
     for (k, rep) in fields {
         let Some(t) = k.strip_prefix("rep.") else {
             continue;
@@ -204,10 +192,7 @@ fn answers(
         if rep.is_empty() {
             continue;
         }
-        out.push((
-            Token::new(t),
-            one(signed, t, rep, value(&format!("nom.{t}")))?,
-        ));
+        out.push((Token::new(t), one(t, rep, value(&format!("nom.{t}")))?));
     }
     let lot = value("lot");
     for (k, _) in fields {
@@ -223,7 +208,7 @@ fn answers(
                  (« Déjà suivis ? » sous le tableau). Rien n'a été enregistré.",
             ));
         }
-        out.push((Token::new(t), one(signed, t, lot, value("lot_nom"))?));
+        out.push((Token::new(t), one(t, lot, value("lot_nom"))?));
     }
     Ok(out)
 }
@@ -234,12 +219,8 @@ pub(super) async fn answer(
     signed: Signed,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, Refusal> {
-    let csrf = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str());
-    signed.check_csrf(csrf)?;
-    let given = answers(&signed, &fields)?;
+    signed.check_csrf_in(&fields)?;
+    let given = answers(&fields)?;
     if given.is_empty() {
         return Err(Refusal::bad_form(
             "Aucune réponse choisie : indiquez « oui » ou « non » pour au moins un ménage. \

@@ -43,6 +43,17 @@ impl Signed {
             Err(page::Refusal::csrf())
         }
     }
+
+    /// [`Signed::check_csrf`] on the `csrf` field of a form read as its
+    /// list of fields.
+    pub fn check_csrf_in(&self, fields: &[(String, String)]) -> Result<(), page::Refusal> {
+        self.check_csrf(
+            fields
+                .iter()
+                .find(|(k, _)| k == "csrf")
+                .map(|(_, v)| v.as_str()),
+        )
+    }
 }
 
 impl FromRequestParts<Arc<ConsoleState>> for Signed {

@@ -59,6 +59,16 @@ pub struct Event {
     pub motif: Option<String>,
 }
 
+/// An [`Event`] from a row of `case_id, date, evenement, motif`.
+fn event(r: &sqlx::any::AnyRow) -> Result<Event, StoreError> {
+    Ok(Event {
+        case_id: CaseId::from_stored(r.try_get(0)?),
+        date: r.try_get(1)?,
+        evenement: r.try_get(2)?,
+        motif: r.try_get(3)?,
+    })
+}
+
 /// The events on cases whose CDP is dated `from..=to` (`AAAA-MM-JJ`).
 pub async fn of_cases_dated_between(
     pool: &AnyPool,
@@ -74,14 +84,7 @@ pub async fn of_cases_dated_between(
     .fetch_all(pool)
     .await?
     .iter()
-    .map(|r| {
-        Ok(Event {
-            case_id: CaseId::from_stored(r.try_get(0)?),
-            date: r.try_get(1)?,
-            evenement: r.try_get(2)?,
-            motif: r.try_get(3)?,
-        })
-    })
+    .map(event)
     .collect()
 }
 
@@ -94,13 +97,6 @@ pub async fn of_case(conn: &mut AnyConnection, case_id: &CaseId) -> Result<Vec<E
     .fetch_all(&mut *conn)
     .await?
     .iter()
-    .map(|r| {
-        Ok(Event {
-            case_id: CaseId::from_stored(r.try_get(0)?),
-            date: r.try_get(1)?,
-            evenement: r.try_get(2)?,
-            motif: r.try_get(3)?,
-        })
-    })
+    .map(event)
     .collect()
 }
