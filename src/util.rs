@@ -45,6 +45,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
+/// A weekday in French (`lundi`).
+pub fn weekday_fr(d: time::Weekday) -> &'static str {
+    use time::Weekday::*;
+    match d {
+        Monday => "lundi",
+        Tuesday => "mardi",
+        Wednesday => "mercredi",
+        Thursday => "jeudi",
+        Friday => "vendredi",
+        Saturday => "samedi",
+        Sunday => "dimanche",
+    }
+}
+
 /// An instant in Europe/Paris time, as the people of the circuit read
 /// it: UTC+1, and UTC+2 from the last Sunday of March 01:00 UTC to the
 /// last Sunday of October 01:00 UTC (the EU's summer time, directive

@@ -187,7 +187,9 @@ fn verification(ok: bool, entries: u64) -> Verification {
     Verification {
         ok,
         message: if ok {
-            format!("{entries} entries recomputed; 3 signed checkpoint(s) verified")
+            format!(
+                "{entries} entrée(s) recalculée(s) ; 3 point(s) de contrôle signé(s) vérifié(s)"
+            )
         } else {
             "entry 42: leaf_mismatch — stored leaf hash differs from the recomputed one".to_owned()
         },
@@ -218,7 +220,7 @@ fn chromium_renders_the_report() {
         let dir = tempfile::tempdir().unwrap();
         let page = dir.path().join("report.html");
         let html = render(
-            "passerelle — access log report",
+            "passerelle — rapport du journal des accès",
             from,
             to,
             &entries,
@@ -247,7 +249,7 @@ fn chromium_renders_the_report() {
             "bailleur-sud",
             "adil-13",
             "dupont &amp; fils",
-            "(no certificate partner)",
+            "(sans certificat de partenaire)",
         ] {
             assert!(
                 legend.contains(&format!(">{name}</text>")),
@@ -273,7 +275,7 @@ fn chromium_renders_the_report() {
             ("volume_spike", "caf-13", "2026-03-05"),
             (
                 "refusal_burst",
-                "(no certificate partner)",
+                "(sans certificat de partenaire)",
                 "2026-03-03 15:30:00",
             ),
         ] {
@@ -284,13 +286,13 @@ fn chromium_renders_the_report() {
             let row = &anomalies[at..at + anomalies[at..].find("</tr>").unwrap()];
             assert!(row.contains(partner) && row.contains(when), "{row}");
         }
-        assert!(anomalies.contains("8 accesses outside 06:00–19:59 (Paris)"));
+        assert!(anomalies.contains("8 accès hors de 06:00–19:59 (heure de Paris)"));
         if ok {
             assert!(dom.contains("class=\"status ok\""));
-            assert!(!dom.contains("NOT VERIFIED"));
+            assert!(!dom.contains("NON VÉRIFIÉ"));
         } else {
             assert!(dom.contains("class=\"status bad\""));
-            assert!(dom.contains("NOT VERIFIED"));
+            assert!(dom.contains("NON VÉRIFIÉ"));
             assert!(dom.contains("leaf_mismatch"));
         }
 

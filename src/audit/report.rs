@@ -56,7 +56,7 @@ pub struct Anomaly {
 }
 
 /// How entries without a certificate partner (e.g. TLS refusals) are shown.
-pub const NO_PARTNER: &str = "(no certificate partner)";
+pub const NO_PARTNER: &str = "(sans certificat de partenaire)";
 
 /// At most this many rows in the refusals table.
 pub const MAX_REFUSAL_ROWS: usize = 500;
@@ -99,6 +99,17 @@ fn fmt_time(ms: i64) -> String {
 
 fn hms(t: OffsetDateTime) -> String {
     format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+}
+
+/// The French plural mark: none for 0 and 1 (`0 entrée`, `2 entrées`).
+fn pl(n: usize) -> &'static str {
+    if n > 1 { "s" } else { "" }
+}
+
+/// `lun`, `mar`, … `dim`.
+fn weekday_short(d: Date) -> &'static str {
+    let name = crate::util::weekday_fr(d.weekday());
+    name.get(..3).unwrap_or(name)
 }
 
 fn is_weekend(d: Date) -> bool {
@@ -170,15 +181,17 @@ pub fn anomalies(entries: &[ReportEntry]) -> Vec<Anomaly> {
 
     for ((p, day), (n, first, last)) in off {
         let span = match (datetime(first), datetime(last)) {
-            (Some(a), Some(b)) if n > 1 => format!(", {} to {}", hms(a), hms(b)),
-            (Some(a), _) => format!(", at {}", hms(a)),
+            (Some(a), Some(b)) if n > 1 => format!(", de {} à {}", hms(a), hms(b)),
+            (Some(a), _) => format!(", à {}", hms(a)),
             _ => String::new(),
         };
-        let what = if n == 1 { "access" } else { "accesses" };
         let detail = if is_weekend(day) {
-            format!("{n} {what} on a {}{span}", day.weekday())
+            format!(
+                "{n} accès un {}{span}",
+                crate::util::weekday_fr(day.weekday())
+            )
         } else {
-            format!("{n} {what} outside 06:00–19:59 (Paris){span}")
+            format!("{n} accès hors de 06:00–19:59 (heure de Paris){span}")
         };
         out.push(Anomaly {
             kind: "off_hours",
@@ -198,7 +211,8 @@ pub fn anomalies(entries: &[ReportEntry]) -> Vec<Anomaly> {
                     partner: (*p).to_owned(),
                     when: day.to_string(),
                     detail: format!(
-                        "{n} accesses, against a median of {med} per active day ({} active days)",
+                        "{n} accès, pour une médiane de {} par jour d'activité ({} jours d'activité)",
+                        med.to_string().replace('.', ","),
                         days.len()
                     ),
                 });
@@ -212,7 +226,7 @@ pub fn anomalies(entries: &[ReportEntry]) -> Vec<Anomaly> {
             let burst = &times[start..=end];
             let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
             for (_, r) in burst {
-                *reasons.entry(r.unwrap_or("no reason given")).or_default() += 1;
+                *reasons.entry(r.unwrap_or("sans motif")).or_default() += 1;
             }
             let mut reasons: Vec<(&str, usize)> = reasons.into_iter().collect();
             reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -230,7 +244,7 @@ pub fn anomalies(entries: &[ReportEntry]) -> Vec<Anomaly> {
                 partner: p.unwrap_or(NO_PARTNER).to_owned(),
                 when: fmt_time(burst[0].0),
                 detail: format!(
-                    "{} refusals until {last} ({}{more})",
+                    "{} refus jusqu'à {last} ({}{more})",
                     burst.len(),
                     top.join(", ")
                 ),
@@ -329,7 +343,7 @@ pub fn render_at(
     summary(&mut h, &in_window, &found, verification);
     verification_section(&mut h, verification);
 
-    h.push_str("<section id=\"accesses\">\n<h2>Accesses per partner per day</h2>\n");
+    h.push_str("<section id=\"accesses\">\n<h2>Accès par partenaire et par jour</h2>\n");
     chart(&mut h, &days, &counts);
     access_table(&mut h, &days, &counts);
     h.push_str("</section>\n");
@@ -339,7 +353,7 @@ pub fn render_at(
     anomaly_section(&mut h, &found);
 
     h.push_str(
-        "<footer>Times are Europe/Paris (CET/CEST). The access log records who accessed what, when and with which outcome — never the personal data itself.</footer>\n</body>\n</html>\n",
+        "<footer>Heures de Paris (Europe/Paris, CET/CEST). Le journal des accès enregistre qui a accédé à quoi, quand et avec quel résultat — jamais les données personnelles elles-mêmes.</footer>\n</body>\n</html>\n",
     );
     h
 }
@@ -430,36 +444,36 @@ fn header(
     );
     let _ = writeln!(
         h,
-        "<dt>Window</dt><dd>{from} to {to} (Europe/Paris, {} day{})</dd>",
+        "<dt>Période</dt><dd>du {from} au {to} (heure de Paris, {} jour{})</dd>",
         days.len(),
-        if days.len() == 1 { "" } else { "s" }
+        pl(days.len())
     );
     let _ = writeln!(
         h,
-        "<dt>Generated</dt><dd>{} {} (Paris)</dd>",
+        "<dt>Établi le</dt><dd>{} à {} (heure de Paris)</dd>",
         generated.date(),
         hms(generated)
     );
     let _ = writeln!(
         h,
-        "<dt>Entries</dt><dd id=\"entry-count\">{} ({} refused, {} error{}) from {} partner{}</dd>",
+        "<dt>Entrées</dt><dd id=\"entry-count\">{} ({} refusée{}, {} en erreur) de {} partenaire{}</dd>",
         entries.len(),
         refused,
+        pl(refused),
         errors,
-        if errors == 1 { "" } else { "s" },
         partners.len(),
-        if partners.len() == 1 { "" } else { "s" }
+        pl(partners.len())
     );
     if ignored > 0 {
         let _ = writeln!(
             h,
-            "<dt>Ignored</dt><dd>{ignored} entr{} outside the window</dd>",
-            if ignored == 1 { "y" } else { "ies" }
+            "<dt>Écartées</dt><dd>{ignored} entrée{} hors de la période</dd>",
+            pl(ignored)
         );
     }
     h.push_str("</dl>\n");
     if entries.is_empty() {
-        h.push_str("<p class=\"empty\">There was no access in this window.</p>\n");
+        h.push_str("<p class=\"empty\">Aucun accès pendant cette période.</p>\n");
     }
     h.push_str("</header>\n");
 }
@@ -487,26 +501,25 @@ fn summary(h: &mut String, entries: &[&ReportEntry], found: &[Anomaly], v: &Veri
             r.rows += e.rows.unwrap_or(0);
         }
     }
-    h.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n");
+    let refused = by.values().map(|r| r.refused).sum::<u64>() as usize;
+    h.push_str("<section id=\"summary\">\n<h2>Synthèse</h2>\n");
     let _ = writeln!(
         h,
-        "<p>The log {}; {} anomal{} found; {} refused request{}.</p>",
+        "<p>Le journal {} ; {} anomalie{} relevée{} ; {} demande{} refusée{}.</p>",
         if v.ok {
-            "verifies"
+            "est intègre"
         } else {
-            "<strong>does NOT verify</strong> (see below)"
+            "<strong>n'est PAS intègre</strong> (voir plus bas)"
         },
         found.len(),
-        if found.len() == 1 { "y" } else { "ies" },
-        by.values().map(|r| r.refused).sum::<u64>(),
-        if by.values().map(|r| r.refused).sum::<u64>() == 1 {
-            ""
-        } else {
-            "s"
-        },
+        pl(found.len()),
+        pl(found.len()),
+        refused,
+        pl(refused),
+        pl(refused),
     );
     if !by.is_empty() {
-        h.push_str("<table id=\"table-summary\">\n<thead><tr><th>Partner</th><th>Files received</th><th>Rows in them</th><th>Refused</th><th>Entries</th></tr></thead>\n<tbody>\n");
+        h.push_str("<table id=\"table-summary\">\n<thead><tr><th>Partenaire</th><th>Fichiers reçus</th><th>Lignes</th><th>Refus</th><th>Entrées</th></tr></thead>\n<tbody>\n");
         for (p, r) in &by {
             let _ = writeln!(
                 h,
@@ -524,11 +537,11 @@ fn summary(h: &mut String, entries: &[&ReportEntry], found: &[Anomaly], v: &Veri
 }
 
 fn verification_section(h: &mut String, v: &Verification) {
-    h.push_str("<section id=\"verification\">\n<h2>Log verification</h2>\n");
+    h.push_str("<section id=\"verification\">\n<h2>Vérification du journal</h2>\n");
     let (class, label) = if v.ok {
-        ("ok", "verified")
+        ("ok", "vérifié")
     } else {
-        ("bad", "NOT VERIFIED")
+        ("bad", "NON VÉRIFIÉ")
     };
     let _ = writeln!(
         h,
@@ -537,16 +550,16 @@ fn verification_section(h: &mut String, v: &Verification) {
     );
     let _ = writeln!(
         h,
-        "<dl class=\"facts\">\n<dt>Entries in the log</dt><dd>{}</dd>",
+        "<dl class=\"facts\">\n<dt>Entrées du journal</dt><dd>{}</dd>",
         v.entries
     );
     match (v.checkpoint_size, &v.checkpoint_root) {
         (Some(size), root) => {
-            let _ = writeln!(h, "<dt>Checkpoint size</dt><dd>{size}</dd>");
+            let _ = writeln!(h, "<dt>Taille du point de contrôle</dt><dd>{size}</dd>");
             if let Some(root) = root {
                 let _ = writeln!(
                     h,
-                    "<dt>Checkpoint root</dt><dd><code>{}</code></dd>",
+                    "<dt>Racine du point de contrôle</dt><dd><code>{}</code></dd>",
                     escape(root)
                 );
             }
@@ -554,19 +567,19 @@ fn verification_section(h: &mut String, v: &Verification) {
         (None, Some(root)) => {
             let _ = writeln!(
                 h,
-                "<dt>Checkpoint root</dt><dd><code>{}</code></dd>",
+                "<dt>Racine du point de contrôle</dt><dd><code>{}</code></dd>",
                 escape(root)
             );
         }
         (None, None) => {
-            h.push_str("<dt>Checkpoint</dt><dd>no signed checkpoint: the verification rests on the recomputed leaf hashes only</dd>\n");
+            h.push_str("<dt>Point de contrôle</dt><dd>aucun point de contrôle signé : la vérification repose sur les seules empreintes recalculées des entrées</dd>\n");
         }
     }
     h.push_str("</dl>\n");
     if let Some(note) = &v.checkpoint_note {
         let _ = writeln!(
             h,
-            "<h3>Signed checkpoint note</h3>\n<pre class=\"note\">{}</pre>",
+            "<h3>Note signée du point de contrôle</h3>\n<pre class=\"note\">{}</pre>",
             escape(note)
         );
     }
@@ -619,7 +632,7 @@ fn chart(h: &mut String, days: &[Date], c: &Counts) {
         "<svg id=\"chart-accesses\" viewBox=\"0 0 {W} {height:.0}\" width=\"100%\" role=\"img\" aria-labelledby=\"chart-accesses-title\" font-family=\"system-ui, sans-serif\" font-size=\"12\">"
     );
     h.push_str(
-        "<title id=\"chart-accesses-title\">Accesses per partner per day (stacked)</title>\n",
+        "<title id=\"chart-accesses-title\">Accès par partenaire et par jour (empilés)</title>\n",
     );
 
     // Weekends shaded.
@@ -660,17 +673,20 @@ fn chart(h: &mut String, days: &[Date], c: &Counts) {
             let y1 = y(acc);
             let height = (y0 - y1).max(1.0);
             let failed = if failed > 0 {
-                format!(" ({failed} refused or failed)")
+                format!(
+                    " (dont {failed} refusée{} ou en erreur)",
+                    pl(failed as usize)
+                )
             } else {
                 String::new()
             };
             let _ = writeln!(
                 h,
-                "<rect class=\"bar\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{height:.1}\" fill=\"{}\"><title>{} — {day}: {count} entr{}{failed}</title></rect>",
+                "<rect class=\"bar\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{height:.1}\" fill=\"{}\"><title>{} — {day} : {count} entrée{}{failed}</title></rect>",
                 y0 - height,
                 c.colours[s],
                 escape(&c.series[s]),
-                if count == 1 { "y" } else { "ies" }
+                pl(count as usize)
             );
         }
     }
@@ -686,11 +702,10 @@ fn chart(h: &mut String, days: &[Date], c: &Counts) {
             d.day()
         );
         if days.len() <= 31 {
-            let wd = d.weekday().to_string();
             let _ = write!(
                 h,
                 "<tspan x=\"{x:.1}\" dy=\"14\" fill=\"#777\">{}</tspan>",
-                &wd[..3]
+                weekday_short(*d)
             );
         }
         h.push_str("</text>\n");
@@ -698,7 +713,7 @@ fn chart(h: &mut String, days: &[Date], c: &Counts) {
     if c.series.is_empty() {
         let _ = writeln!(
             h,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#777\" font-size=\"16\">no access in this window</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#777\" font-size=\"16\">aucun accès pendant cette période</text>",
             ML + pw / 2.0,
             MT + PH / 2.0
         );
@@ -721,7 +736,7 @@ fn chart(h: &mut String, days: &[Date], c: &Counts) {
 }
 
 fn access_table(h: &mut String, days: &[Date], c: &Counts) {
-    h.push_str("<table id=\"table-accesses\">\n<thead><tr><th>Day (Paris)</th>");
+    h.push_str("<table id=\"table-accesses\">\n<thead><tr><th>Jour (Paris)</th>");
     for (i, s) in c.series.iter().enumerate() {
         let _ = write!(
             h,
@@ -744,7 +759,7 @@ fn access_table(h: &mut String, days: &[Date], c: &Counts) {
             let last = days[d + quiet - 1];
             let _ = writeln!(
                 h,
-                "<tr class=\"folded\"><th>{day} – {last}</th><td colspan=\"{}\">no activity ({quiet} days)</td></tr>",
+                "<tr class=\"folded\"><th>{day} – {last}</th><td colspan=\"{}\">aucune activité ({quiet} jours)</td></tr>",
                 c.series.len() + 1
             );
             d += quiet;
@@ -755,8 +770,7 @@ fn access_table(h: &mut String, days: &[Date], c: &Counts) {
         } else {
             ""
         };
-        let wd = day.weekday().to_string();
-        let _ = write!(h, "<tr{class}><th>{day} {}</th>", &wd[..3]);
+        let _ = write!(h, "<tr{class}><th>{day} {}</th>", weekday_short(*day));
         for s in 0..c.series.len() {
             let (n, _) = c.get(s, d);
             if n == 0 {
@@ -797,12 +811,12 @@ fn persons(h: &mut String, entries: &[&ReportEntry]) {
         slot.2 = slot.2.min(e.at_ms);
         slot.3 = slot.3.max(e.at_ms);
     }
-    h.push_str("<section id=\"persons\">\n<h2>Accesses by person (console)</h2>\n");
+    h.push_str("<section id=\"persons\">\n<h2>Accès par personne (console)</h2>\n");
     if per.is_empty() {
-        h.push_str("<p class=\"empty\">no access through the console</p>\n</section>\n");
+        h.push_str("<p class=\"empty\">aucun accès par la console</p>\n</section>\n");
         return;
     }
-    h.push_str("<table id=\"table-persons\">\n<thead><tr><th>Person</th><th>Partner</th><th>Entries</th><th>Refused</th><th>First (Paris)</th><th>Last (Paris)</th></tr></thead>\n<tbody>\n");
+    h.push_str("<table id=\"table-persons\">\n<thead><tr><th>Personne</th><th>Partenaire</th><th>Entrées</th><th>Refus</th><th>Premier (Paris)</th><th>Dernier (Paris)</th></tr></thead>\n<tbody>\n");
     for ((person, partner), (n, refused, first, last)) in per {
         let _ = writeln!(
             h,
@@ -824,13 +838,17 @@ fn refusals(h: &mut String, entries: &[&ReportEntry]) {
         .filter(|e| e.outcome == "refused" || e.outcome == "error")
         .collect();
     bad.sort_by(|a, b| b.at_ms.cmp(&a.at_ms).then(b.seq.cmp(&a.seq)));
-    h.push_str("<section id=\"refusals\">\n<h2>Refused and failed requests</h2>\n");
+    h.push_str("<section id=\"refusals\">\n<h2>Demandes refusées ou en erreur</h2>\n");
     if bad.is_empty() {
-        h.push_str("<p class=\"empty\">none</p>\n</section>\n");
+        h.push_str("<p class=\"empty\">aucune</p>\n</section>\n");
         return;
     }
-    let _ = writeln!(h, "<p>{} in the window, most recent first.</p>", bad.len());
-    h.push_str("<table id=\"table-refusals\">\n<thead><tr><th>Time (Paris)</th><th>Seq</th><th>Partner</th><th>Person</th><th>Action</th><th>Outcome</th><th>Route</th><th>Reason</th></tr></thead>\n<tbody>\n");
+    let _ = writeln!(
+        h,
+        "<p>{} pendant la période, les plus récentes d'abord.</p>",
+        bad.len()
+    );
+    h.push_str("<table id=\"table-refusals\">\n<thead><tr><th>Heure (Paris)</th><th>N°</th><th>Partenaire</th><th>Personne</th><th>Action</th><th>Résultat</th><th>Route</th><th>Motif</th></tr></thead>\n<tbody>\n");
     for e in bad.iter().take(MAX_REFUSAL_ROWS) {
         let _ = writeln!(
             h,
@@ -845,7 +863,11 @@ fn refusals(h: &mut String, entries: &[&ReportEntry]) {
             escape(partner_label(&e.partner)),
             escape(e.person.as_deref().unwrap_or("")),
             escape(&e.action),
-            escape(&e.outcome),
+            if e.outcome == "error" {
+                "erreur"
+            } else {
+                "refusée"
+            },
             escape(e.route.as_deref().unwrap_or("")),
             escape(e.reason.as_deref().unwrap_or(""))
         );
@@ -854,7 +876,7 @@ fn refusals(h: &mut String, entries: &[&ReportEntry]) {
     if bad.len() > MAX_REFUSAL_ROWS {
         let _ = writeln!(
             h,
-            "<p class=\"more\">… and {} more</p>",
+            "<p class=\"more\">… et {} de plus</p>",
             bad.len() - MAX_REFUSAL_ROWS
         );
     }
@@ -862,18 +884,18 @@ fn refusals(h: &mut String, entries: &[&ReportEntry]) {
 }
 
 fn anomaly_section(h: &mut String, found: &[Anomaly]) {
-    h.push_str("<section id=\"anomalies\">\n<h2>Unusual patterns</h2>\n");
-    h.push_str("<p class=\"hint\">Off-hours: accesses outside 06:00–19:59 Paris time or at the weekend. Volume spike: a day above 3 × the partner's median daily count and at least 20. Refusal burst: 5 or more refusals within 10 minutes.</p>\n");
+    h.push_str("<section id=\"anomalies\">\n<h2>Comportements inhabituels</h2>\n");
+    h.push_str("<p class=\"hint\">Hors horaires : des accès en dehors de 06:00–19:59 (heure de Paris) ou le week-end. Pic de volume : un jour au-delà de 3 × la médiane quotidienne du partenaire, et d'au moins 20 accès. Rafale de refus : 5 refus ou plus en moins de 10 minutes.</p>\n");
     if found.is_empty() {
-        h.push_str("<p class=\"empty\">none found</p>\n</section>\n");
+        h.push_str("<p class=\"empty\">aucun relevé</p>\n</section>\n");
         return;
     }
-    h.push_str("<table id=\"table-anomalies\">\n<thead><tr><th>Kind</th><th>Partner</th><th>When (Paris)</th><th>Detail</th></tr></thead>\n<tbody>\n");
+    h.push_str("<table id=\"table-anomalies\">\n<thead><tr><th>Type</th><th>Partenaire</th><th>Quand (Paris)</th><th>Détail</th></tr></thead>\n<tbody>\n");
     for a in found {
         let label = match a.kind {
-            "off_hours" => "off hours",
-            "volume_spike" => "volume spike",
-            "refusal_burst" => "refusal burst",
+            "off_hours" => "hors horaires",
+            "volume_spike" => "pic de volume",
+            "refusal_burst" => "rafale de refus",
             k => k,
         };
         let _ = writeln!(
@@ -1006,7 +1028,7 @@ mod tests {
         assert!(!page.contains("<leaf>"));
         assert!(page.contains("&lt;b&gt;evil&lt;/b&gt;"));
         assert!(page.contains("<title>T &lt;&amp;&gt;</title>"));
-        assert!(page.contains("NOT VERIFIED"));
+        assert!(page.contains("NON VÉRIFIÉ"));
     }
 
     #[test]
@@ -1027,13 +1049,13 @@ mod tests {
             .find(|x| x.partner == "caf" && x.when == "2026-03-02")
             .unwrap();
         assert!(
-            caf_monday.detail.starts_with("3 accesses outside"),
+            caf_monday.detail.starts_with("3 accès hors de"),
             "{}",
             caf_monday.detail
         );
-        assert!(caf_monday.detail.contains("02:00:00 to 20:00:00"));
+        assert!(caf_monday.detail.contains("de 02:00:00 à 20:00:00"));
         let sat = off.iter().find(|x| x.when == "2026-03-07").unwrap();
-        assert!(sat.detail.contains("Saturday"), "{}", sat.detail);
+        assert!(sat.detail.contains("un samedi"), "{}", sat.detail);
     }
 
     #[test]
@@ -1072,7 +1094,7 @@ mod tests {
         assert_eq!(spikes[0].partner, "caf");
         assert_eq!(spikes[0].when, "2026-03-06");
         assert!(
-            spikes[0].detail.starts_with("31 accesses"),
+            spikes[0].detail.starts_with("31 accès"),
             "{}",
             spikes[0].detail
         );
@@ -1122,7 +1144,7 @@ mod tests {
         assert_eq!(b[0].partner, "caf");
         assert_eq!(b[0].when, "2026-03-02 14:00:00");
         assert!(
-            b[0].detail.starts_with("5 refusals until 14:09:59"),
+            b[0].detail.starts_with("5 refus jusqu'à 14:09:59"),
             "{}",
             b[0].detail
         );
@@ -1158,7 +1180,7 @@ mod tests {
         let a = anomalies(&refusals_at(Some("caf"), t0, &offsets));
         assert_eq!(a.len(), 1, "{a:#?}");
         assert!(
-            a[0].detail.starts_with("20 refusals until 14:19:00"),
+            a[0].detail.starts_with("20 refus jusqu'à 14:19:00"),
             "{}",
             a[0].detail
         );
@@ -1168,8 +1190,8 @@ mod tests {
         let a = anomalies(&refusals_at(Some("caf"), t0, &offsets));
         let whens: Vec<&str> = a.iter().map(|x| x.when.as_str()).collect();
         assert_eq!(whens, ["2026-03-02 14:00:00", "2026-03-02 15:00:00"]);
-        assert!(a[0].detail.starts_with("6 refusals"));
-        assert!(a[1].detail.starts_with("5 refusals"));
+        assert!(a[0].detail.starts_with("6 refus"));
+        assert!(a[1].detail.starts_with("5 refus"));
     }
 
     #[test]
@@ -1212,18 +1234,18 @@ mod tests {
         // caf: 3 days, adil: 2 days, no partner: 1 day.
         assert_eq!(page.matches("<rect class=\"bar\"").count(), 6);
         assert_eq!(page.matches("<rect class=\"swatch\"").count(), 3);
-        assert!(page.contains("<title>caf — 2026-03-02: 3 entries</title>"));
+        assert!(page.contains("<title>caf — 2026-03-02 : 3 entrées</title>"));
         assert!(page.contains(&format!(
-            "{NO_PARTNER} — 2026-03-02: 1 entry (1 refused or failed)"
+            "{NO_PARTNER} — 2026-03-02 : 1 entrée (dont 1 refusée ou en erreur)"
         )));
         assert!(page.contains("<svg id=\"chart-accesses\""));
         assert!(page.contains("<table id=\"table-accesses\""));
-        assert!(page.contains("1 entry outside the window"));
+        assert!(page.contains("1 entrée hors de la période"));
         // Seven days in the table: the quiet weekend folded into one row.
         assert_eq!(page.matches("<tr class=\"weekend\">").count(), 0);
         assert!(page.contains("<th>2026-03-07 – 2026-03-08</th>"));
-        assert!(page.contains("Generated</dt><dd>2026-03-09 09:00:00 (Paris)"));
-        assert!(page.contains("class=\"status ok\"><strong class=\"verdict\">verified</strong>"));
+        assert!(page.contains("Établi le</dt><dd>2026-03-09 à 09:00:00 (heure de Paris)"));
+        assert!(page.contains("class=\"status ok\"><strong class=\"verdict\">vérifié</strong>"));
     }
 
     #[test]
@@ -1253,7 +1275,7 @@ mod tests {
         );
         let summary = page.find("<section id=\"summary\">").expect("a summary");
         assert!(summary < page.find("<section id=\"verification\">").unwrap());
-        assert!(page.contains("The log verifies; 0 anomalies found; 1 refused request."));
+        assert!(page.contains("Le journal est intègre ; 0 anomalie relevée ; 1 demande refusée."));
         assert!(page.contains(
             "<tr><td>caf</td><td class=\"num\">2</td><td class=\"num\">29</td><td class=\"num\">0</td><td class=\"num\">2</td></tr>"
         ));
@@ -1280,11 +1302,11 @@ mod tests {
             datetime!(2026-03-09 08:00 UTC),
         );
         assert!(page.contains(
-            "<tr class=\"folded\"><th>2026-03-03 – 2026-03-05</th><td colspan=\"2\">no activity (3 days)</td></tr>"
+            "<tr class=\"folded\"><th>2026-03-03 – 2026-03-05</th><td colspan=\"2\">aucune activité (3 jours)</td></tr>"
         ));
         assert_eq!(page.matches("class=\"folded\"").count(), 1);
         assert!(
-            page.contains("<th>2026-03-07 Sat</th>"),
+            page.contains("<th>2026-03-07 sam</th>"),
             "a single quiet day stays"
         );
     }
@@ -1302,13 +1324,13 @@ mod tests {
         let page = render("Empty", MONDAY, MONDAY + time::Duration::days(6), &[], &v);
         assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"fr\">"));
         assert!(page.trim_end().ends_with("</html>"));
-        assert!(page.contains("no access in this window"));
-        assert!(page.contains("There was no access"));
+        assert!(page.contains("aucun accès pendant cette période"));
+        assert!(page.contains("Aucun accès pendant cette période"));
         assert!(page.contains("<svg id=\"chart-accesses\""));
         assert!(!page.contains("<rect class=\"bar\""));
         assert!(page.contains("<section id=\"refusals\">"));
-        assert!(page.contains("none found"));
-        assert!(page.contains("no signed checkpoint"));
+        assert!(page.contains("aucun relevé"));
+        assert!(page.contains("aucun point de contrôle signé"));
         // Balanced main elements.
         for tag in ["section", "table", "svg", "dl"] {
             assert_eq!(
@@ -1319,7 +1341,7 @@ mod tests {
         }
         // Reversed window: still a page.
         let page = render("Empty", MONDAY, MONDAY - time::Duration::days(1), &[], &v);
-        assert!(page.contains("(Europe/Paris, 0 days)"));
+        assert!(page.contains("(heure de Paris, 0 jour)"));
     }
 
     #[test]
@@ -1366,7 +1388,7 @@ mod tests {
             &verified(),
             datetime!(2026-03-03 08:00 UTC),
         );
-        assert!(api_only.contains("no access through the console"));
+        assert!(api_only.contains("aucun accès par la console"));
     }
 
     #[test]
@@ -1398,7 +1420,7 @@ mod tests {
         let section = &page[page.find("<section id=\"refusals\">").unwrap()..];
         let section = &section[..section.find("</section>").unwrap()];
         assert_eq!(section.matches("<tr class=\"refused\">").count(), 500);
-        assert!(section.contains("… and 11 more"));
+        assert!(section.contains("… et 11 de plus"));
         // The most recent (seq 509, at 10:08:29) comes first.
         let first = section.find("<td>509</td>").unwrap();
         assert!(first < section.find("<td>508</td>").unwrap());
@@ -1409,6 +1431,6 @@ mod tests {
         let few = vec![entry(1, t0, None, "error")];
         let page = render("r", MONDAY, MONDAY, &few, &verified());
         assert!(page.contains(&format!("<td>{NO_PARTNER}</td>")));
-        assert!(!page.contains("more</p>"));
+        assert!(!page.contains("de plus</p>"));
     }
 }

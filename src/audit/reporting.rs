@@ -57,13 +57,13 @@ pub async fn build(
         ok: v.ok(),
         message: if v.ok() {
             format!(
-                "{} entries recomputed; {} signed checkpoint(s) verified",
+                "{} entrée(s) recalculée(s) ; {} point(s) de contrôle signé(s) vérifié(s)",
                 v.entries, v.checkpoints_checked
             )
         } else {
             v.faults
                 .iter()
-                .map(|f| format!("entry {}: {} — {}", f.position, f.kind, f.message))
+                .map(|f| format!("entrée {} : {} — {}", f.position, f.label_fr(), f.message))
                 .collect::<Vec<_>>()
                 .join("\n")
         },
@@ -73,7 +73,7 @@ pub async fn build(
         checkpoint_note: v.latest_note.clone(),
     };
     Ok(render(
-        "passerelle — access log report",
+        "passerelle — rapport du journal des accès",
         from,
         to,
         &entries,

@@ -154,6 +154,24 @@ pub struct Fault {
     pub message: String,
 }
 
+impl Fault {
+    /// What kind of fault, in French, for the DPO's pages (the message
+    /// stays technical: positions, hashes, columns).
+    pub fn label_fr(&self) -> &'static str {
+        match self.kind {
+            "modified" => "entrée modifiée",
+            "deleted" => "entrée supprimée",
+            "inserted" => "entrée insérée",
+            "reordered" => "entrées réordonnées",
+            "truncated" => "journal tronqué",
+            "checkpoint" => "point de contrôle invalide",
+            "column" => "colonne altérée",
+            "subjects" => "ménages concernés altérés",
+            _ => "anomalie",
+        }
+    }
+}
+
 /// What `audit verify` found.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Verification {

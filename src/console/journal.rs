@@ -116,7 +116,7 @@ fn verification(r: &Review) -> Markup {
         @if !v.ok() {
             div.refusal role="alert" {
                 p { strong { "Le journal a été modifié." } " " (v.faults.len()) " anomalie(s) d'intégrité : des entrées ne correspondent plus à ce qui a été signé. Conservez ce constat et prévenez le responsable de traitement." }
-                ul { @for f in &v.faults { li { "entrée " (f.position) " : " (f.message) } } }
+                ul { @for f in &v.faults { li { "entrée " (f.position) " : " (f.label_fr()) " — " (f.message) } } }
             }
         } @else if !v.anchored() {
             p { strong { "Le journal est cohérent, mais aucun point de contrôle signé ne le garantit encore." } " " (v.entries) " entrée(s) recalculée(s). Un journal coupé ou réécrit en entier passerait ce contrôle : demandez aux partenaires le dernier point de contrôle qu'ils ont conservé." }

@@ -598,7 +598,7 @@ async fn the_dpo_report_and_register_come_from_the_command_line(db: Db) {
         "no personal data in the report"
     );
     assert!(
-        html.contains("no access through the console"),
+        html.contains("aucun accès par la console"),
         "machines are no persons"
     );
     assert_eq!(
