@@ -10,6 +10,11 @@ use std::path::{Path, PathBuf};
 /// The sample list used when none is given (invented data, Excel-French CSV).
 pub const SAMPLE_LIST: &[u8] = include_bytes!("../tests/samples/liste-2026-10-excel-fr.csv");
 
+/// The sample EXPLOC export sent after the month (invented data: events
+/// of households of the sample list, and two the circuit never had).
+pub const SAMPLE_PROCEDURES: &[u8] =
+    include_bytes!("../tests/samples/procedures-2026-12-exploc.csv");
+
 /// Demo failure.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -459,6 +464,80 @@ async fn month(base: &str, certs: &Path, out: &mut impl std::io::Write) -> Resul
         s["non_traites"]["total"],
         s["non_traites"]["pct"],
         s["non_traites"]["motifs"]
+    );
+    procedures(base, certs, out).await
+}
+
+/// December: EXPLOC's export of procedure events, linked to October's
+/// households; the judicialisation table per parcours.
+async fn procedures(
+    base: &str,
+    certs: &Path,
+    out: &mut impl std::io::Write,
+) -> Result<(), DemoError> {
+    let ddets = client(base, certs, "ddets")?;
+    let (status, r) = ddets
+        .push_procedures("2026-12", "text/csv", SAMPLE_PROCEDURES.to_vec())
+        .await?;
+    if status != 201 {
+        return Err(DemoError::Unexpected(format!(
+            "procedure events answered {status}: {r}"
+        )));
+    }
+    let _ = writeln!(
+        out,
+        "ddets: EXPLOC's December export: {} events, {} linked to a CDP of the circuit, {} outside it (hors_circuit), {} already received",
+        r["rows"], r["linked"], r["unlinked"], r["repeated"]
+    );
+    for referent in ["mdsf", "ccas-sables", "caf"] {
+        let n: u64 = client(base, certs, referent)?
+            .outbox()
+            .await?
+            .iter()
+            .filter(|f| f.kind == "procedure")
+            .map(|f| f.rows)
+            .sum();
+        if n > 0 {
+            let _ = writeln!(
+                out,
+                "{referent}: a procedure file with {n} step(s) of its households' procedures (no name: it holds the dossier)"
+            );
+        }
+    }
+    let (_, s) = ddets
+        .get_json("/v1/stats?from=2026-10-01&to=2026-10-31")
+        .await?;
+    let _ = writeln!(
+        out,
+        "judicialisation of October's CDPs (do the households the circuit reaches go to court less?):"
+    );
+    for l in s["judiciarisation"]["parcours"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let n = |k: &str| l[k].as_u64().unwrap_or(0);
+        let or_dash = |k: &str| l[k].as_u64().map_or("–".to_owned(), |v| v.to_string());
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>3} CDP  summoned {:>3} ({:>3} %)  lease terminated {:>2}  median days to summons {:>3}",
+            l["parcours"].as_str().unwrap_or_default(),
+            n("cdp"),
+            n("assignation"),
+            or_dash("pct_assignation"),
+            n("jugement_resiliation"),
+            or_dash("delai_assignation_median_jours")
+        );
+    }
+    let hors = &s["judiciarisation"]["hors_circuit"];
+    let _ = writeln!(
+        out,
+        "  events outside the circuit dated in October: {}",
+        if hors.as_object().is_some_and(|o| !o.is_empty()) {
+            hors.to_string()
+        } else {
+            "none".to_owned()
+        }
     );
     Ok(())
 }

@@ -41,6 +41,9 @@ pub struct RetentionReport {
     pub returns: u64,
     /// Audit entries whose content was removed (leaf hashes kept).
     pub audit_entries: u64,
+    /// Procedure events linked to no case, received more than
+    /// `undecided_cases_months` ago (those of a case go with it).
+    pub procedure_events: u64,
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -76,6 +79,16 @@ pub async fn run(app: &App, now_ms: i64) -> Result<RetentionReport, RetentionErr
         cases::delete(&mut tx, id).await?;
     }
 
+    // Procedure events that matched no case are kept as long as a case
+    // nobody took up; the records of their uploads as long as returns'.
+    let procedure_events =
+        crate::store::procedures::delete_unlinked_before(&mut tx, undecided_cut).await?;
+    crate::store::procedures::delete_files_before(
+        &mut tx,
+        now_ms - i64::from(r.returns_days) * DAY_MS,
+    )
+    .await?;
+
     // Audit entries: the oldest contiguous run older than the period.
     let audit_entries =
         audit::prune_before(&mut tx, now_ms - i64::from(r.audit_days) * DAY_MS).await?;
@@ -85,6 +98,7 @@ pub async fn run(app: &App, now_ms: i64) -> Result<RetentionReport, RetentionErr
         outbox_files,
         returns,
         audit_entries,
+        procedure_events,
     };
 
     let mut rec = AuditRecord::new("retention.run", Outcome::Ok);
@@ -94,8 +108,15 @@ pub async fn run(app: &App, now_ms: i64) -> Result<RetentionReport, RetentionErr
         format!("outbox_files:{}", report.outbox_files),
         format!("returns:{}", report.returns),
         format!("audit_entries:{}", report.audit_entries),
+        format!("procedure_events:{}", report.procedure_events),
     ];
-    rec.rows = Some(report.cases + report.outbox_files + report.returns + report.audit_entries);
+    rec.rows = Some(
+        report.cases
+            + report.outbox_files
+            + report.returns
+            + report.audit_entries
+            + report.procedure_events,
+    );
     audit::append(&mut tx, &rec).await?;
     tx.commit().await?;
     tracing::info!(?report, "retention run");

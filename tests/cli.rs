@@ -233,6 +233,19 @@ fn demo_runs_the_circuit_and_says_what_happened() {
         out.contains("token,nom,prenom,adresse,code_postal,commune"),
         "{out}"
     );
+    // EXPLOC's export: linked, routed, and the table per parcours.
+    assert!(
+        out.contains("10 events, 8 linked to a CDP of the circuit, 2 outside it"),
+        "{out}"
+    );
+    assert!(out.contains("mdsf: a procedure file with"), "{out}");
+    for parcours in ["contacte", "attribue_non_joint", "non_traite", "en_attente"] {
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(parcours) && l.contains("CDP  summoned")),
+            "{parcours}: {out}"
+        );
+    }
 }
 
 #[test]

@@ -118,6 +118,40 @@ async fn a_partner_pulls_acknowledges_and_pushes_with_the_client(db: Db) {
         std::fs::read_to_string(ddets.parent().unwrap().join("state/gateway.recipient")).unwrap();
     assert_eq!(pinned.trim(), app.gateway_recipient().to_string());
 
+    // EXPLOC's export goes the same way, encrypted to the pinned recipient.
+    let explo = app.dir.path().join("procedures.csv");
+    std::fs::write(&explo, sample("procedures-2026-12-exploc.csv")).unwrap();
+    let o = run(
+        &ddets,
+        &[
+            "push-procedures",
+            explo.to_str().unwrap(),
+            "--period",
+            "2026-12",
+        ],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("accepted (201)"), "{}", text(&o));
+    assert!(out.contains("\"rows\":10"), "{}", text(&o));
+    let o = run(
+        &ddets,
+        &[
+            "push-procedures",
+            explo.to_str().unwrap(),
+            "--period",
+            "2026-1",
+        ],
+    )
+    .await;
+    assert_ne!(
+        o.status.code(),
+        Some(0),
+        "a bad period is refused: {}",
+        text(&o)
+    );
+
     let caf = client_toml(&app, "caf");
     let o = run(&caf, &["pull"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));

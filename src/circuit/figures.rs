@@ -4,6 +4,7 @@
 use super::{Actor, CircuitError};
 use crate::app::App;
 use crate::config::Role;
+pub use crate::stats::judiciarisation::to_csv as judiciarisation_csv;
 pub use crate::stats::{Stats, to_csv};
 
 /// The figures for CDPs dated `from..=to`; by default from 2000-01-01 to
@@ -21,7 +22,16 @@ pub async fn stats(
     let pool = app.store.pool();
     let cases = crate::store::cases::dated_between(pool, &f, &t).await?;
     let events = crate::store::events::of_cases_dated_between(pool, &f, &t).await?;
-    Ok(crate::stats::compute(from, to, &cases, &events))
+    let procedures = crate::store::procedures::of_cases_dated_between(pool, &f, &t).await?;
+    let hors = crate::store::procedures::unlinked_between(pool, &f, &t).await?;
+    Ok(crate::stats::compute(
+        from,
+        to,
+        &cases,
+        &events,
+        &procedures,
+        &hors,
+    ))
 }
 
 /// Refuses unless the actor may read the figures (`secretariat`, `dpo`).

@@ -61,24 +61,13 @@ pub async fn accept_list(
 ) -> Result<ListOutcome, CircuitError> {
     may_upload(actor)?;
     let sha256 = input.sha256_hex().to_owned();
-    let limits = app.config.gateway.limits.clone();
+    let limits = super::reading_limits(app);
     // Reading the header and counting the rows is CPU work: off the async
     // threads. The rows are checked while they are stored (a bad row
     // rolls everything back, with every error reported).
-    let file = tokio::task::spawn_blocking(move || {
-        ingest::read_list(
-            input,
-            &ingest::Limits {
-                max_rows: limits.max_rows,
-                max_cell_chars: limits.max_cell_chars,
-                max_xlsx_uncompressed_bytes: limits.max_xlsx_uncompressed_bytes,
-                max_xlsx_cells: limits.max_xlsx_cells,
-                max_xlsx_text_bytes: limits.max_body_bytes,
-            },
-        )
-    })
-    .await
-    .expect("the reading task does not panic")?;
+    let file = tokio::task::spawn_blocking(move || ingest::read_list(input, &limits))
+        .await
+        .expect("the reading task does not panic")?;
     let rows = file.row_count();
 
     let mut tx = app.store.begin().await?;
@@ -275,6 +264,9 @@ fn prepare(
             date_cdp: row.date_cdp.to_string(),
             code_postal: row.code_postal.as_ref().to_owned(),
             bailleur_type: row.bailleur_type.as_str().to_owned(),
+            ref_key: app
+                .pseudo
+                .lookup_key(super::procedures::REF_CDP, row.ref_cdp.trim()),
         });
         if cases.len() == CHUNK {
             let full = std::mem::replace(&mut cases, Vec::with_capacity(CHUNK));

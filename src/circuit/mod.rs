@@ -16,11 +16,26 @@ pub mod dpo;
 pub mod figures;
 pub mod lists;
 pub mod outbox;
+pub mod procedures;
 pub mod returns;
 pub mod routing;
 pub mod todo;
 
 pub use actor::Actor;
+
+/// The bounds a partner's file is read under, from the gateway's
+/// `[limits]` (an XLSX sheet never holds more text than a body could
+/// carry).
+pub(crate) fn reading_limits(app: &crate::app::App) -> crate::ingest::Limits {
+    let l = &app.config.gateway.limits;
+    crate::ingest::Limits {
+        max_rows: l.max_rows,
+        max_cell_chars: l.max_cell_chars,
+        max_xlsx_uncompressed_bytes: l.max_xlsx_uncompressed_bytes,
+        max_xlsx_cells: l.max_xlsx_cells,
+        max_xlsx_text_bytes: l.max_body_bytes,
+    }
+}
 
 /// Writes one audit entry on its own, in its own transaction: what an
 /// adapter records outside any operation (a page or an answer served, a
@@ -48,7 +63,7 @@ pub enum CircuitError {
     #[error(transparent)]
     File(#[from] crate::ingest::FileError),
     /// The same content was already received for another period.
-    #[error("this content was already received as list {list_id} for period {period}")]
+    #[error("this content was already received as {list_id} for period {period}")]
     OtherPeriod {
         /// The earlier list.
         list_id: String,

@@ -104,22 +104,10 @@ async fn read(
     kind: ReturnKind,
     plaintext: Spool,
 ) -> Result<Vec<ReadRow>, crate::ingest::FileError> {
-    let limits = app.config.gateway.limits.clone();
-    tokio::task::spawn_blocking(move || {
-        read_return(
-            plaintext,
-            kind,
-            &crate::ingest::Limits {
-                max_rows: limits.max_rows,
-                max_cell_chars: limits.max_cell_chars,
-                max_xlsx_uncompressed_bytes: limits.max_xlsx_uncompressed_bytes,
-                max_xlsx_cells: limits.max_xlsx_cells,
-                max_xlsx_text_bytes: limits.max_body_bytes,
-            },
-        )
-    })
-    .await
-    .expect("the validation task does not panic")
+    let limits = super::reading_limits(app);
+    tokio::task::spawn_blocking(move || read_return(plaintext, kind, &limits))
+        .await
+        .expect("the validation task does not panic")
 }
 
 /// A kind outside the caller's roles is refused whatever the file holds

@@ -138,17 +138,32 @@ impl Route {
         version: u32,
         subject: &str,
     ) -> Result<(), CircuitError> {
+        self.add_with(app, case_id, version, subject, |token| {
+            view.fields
+                .iter()
+                .map(|f| crate::policy::cell(row, enrichment, token, f))
+                .collect()
+        })
+    }
+
+    /// Adds a row about a case (of pseudonymisation key `version`) whose
+    /// cells `cells` writes from the partner's token for it: the token is
+    /// disclosed and the household counted as for [`Route::add`].
+    pub fn add_with(
+        &mut self,
+        app: &App,
+        case_id: &CaseId,
+        version: u32,
+        subject: &str,
+        cells: impl FnOnce(&str) -> Vec<String>,
+    ) -> Result<(), CircuitError> {
         let partner = &self.partner.id;
         let token = self
             .keys
             .entry(version)
             .or_insert_with(|| app.pseudo.case_tokens_for(version, partner))
             .token(case_id.as_str());
-        let cells: Vec<String> = view
-            .fields
-            .iter()
-            .map(|f| crate::policy::cell(row, enrichment, &token, f))
-            .collect();
+        let cells = cells(&token);
         self.writer
             .as_mut()
             .expect("rows are added before the file is finished")

@@ -31,6 +31,15 @@ enum ClientAction {
         #[arg(long)]
         period: String,
     },
+    /// Send the month's procedure events exported from EXPLOC (encrypted to
+    /// the pinned gateway recipient).
+    PushProcedures {
+        /// CSV or XLSX file.
+        file: PathBuf,
+        /// The month of the export (AAAA-MM).
+        #[arg(long)]
+        period: String,
+    },
     /// Send a return: enrichment, referent or followup.
     PushReturn {
         /// The kind.
@@ -87,6 +96,11 @@ pub async fn run(args: ClientArgs) -> i32 {
             }
             ClientAction::PushList { file, period } => {
                 let r = c::push_list(&cfg, &file, &period).await?;
+                out(push_text(&r), serde_json::to_value(&r).unwrap_or_default());
+                Ok(c::exit::OK)
+            }
+            ClientAction::PushProcedures { file, period } => {
+                let r = c::push_procedures(&cfg, &file, &period).await?;
                 out(push_text(&r), serde_json::to_value(&r).unwrap_or_default());
                 Ok(c::exit::OK)
             }

@@ -154,7 +154,34 @@ impl GatewayClient {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<(u16, serde_json::Value), ClientError> {
-        let url = self.url(&format!("/v1/lists?period={period}"));
+        self.post_body(&format!("/v1/lists?period={period}"), content_type, body)
+            .await
+    }
+
+    /// `POST /v1/procedures?period=…`: the status and the JSON answer.
+    pub async fn push_procedures(
+        &self,
+        period: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, serde_json::Value), ClientError> {
+        self.post_body(
+            &format!("/v1/procedures?period={period}"),
+            content_type,
+            body,
+        )
+        .await
+    }
+
+    /// `POST path` with a body of `content_type`: the status and the JSON
+    /// answer.
+    async fn post_body(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, serde_json::Value), ClientError> {
+        let url = self.url(path);
         let resp = self
             .send(|| {
                 self.http
@@ -172,16 +199,12 @@ impl GatewayClient {
         kind: &str,
         ciphertext: Vec<u8>,
     ) -> Result<(u16, serde_json::Value), ClientError> {
-        let url = self.url(&format!("/v1/returns?kind={kind}"));
-        let resp = self
-            .send(|| {
-                self.http
-                    .post(&url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/age")
-                    .body(ciphertext.clone())
-            })
-            .await?;
-        Self::status_json(resp).await
+        self.post_body(
+            &format!("/v1/returns?kind={kind}"),
+            "application/age",
+            ciphertext,
+        )
+        .await
     }
 
     /// A JSON `POST`: the status and the JSON answer.

@@ -16,7 +16,7 @@ pub use config::ClientConfig;
 pub use http::{GatewayClient, OutboxEntry, backoff};
 pub use pin::{accept_recipient, pinned_recipient};
 pub use pull::{PullReport, pull};
-pub use push::{PushReport, push_file, push_list, push_return};
+pub use push::{PushReport, push_file, push_list, push_procedures, push_return};
 pub use status::{StatusReport, status};
 pub use watch::{WatchReport, watch};
 

@@ -1,4 +1,4 @@
-//! `push-list` and `push-return`: encrypt to the pinned gateway recipient,
+//! `push-list`, `push-procedures` and `push-return`: encrypt to the pinned gateway recipient,
 //! send, report the receipt or the gateway's line errors.
 
 use super::{ClientConfig, ClientError, pinned_recipient};
@@ -20,6 +20,8 @@ pub struct PushReport {
 enum Target<'a> {
     /// `POST /v1/lists?period=…`.
     List(&'a str),
+    /// `POST /v1/procedures?period=…`.
+    Procedures(&'a str),
     /// `POST /v1/returns?kind=…`.
     Return(&'a str),
 }
@@ -38,6 +40,11 @@ async fn send(
         .map_err(|e| ClientError::Local(e.to_string()))?;
     let (status, answer) = match target {
         Target::List(period) => client.push_list(period, "application/age", ct).await?,
+        Target::Procedures(period) => {
+            client
+                .push_procedures(period, "application/age", ct)
+                .await?
+        }
         Target::Return(kind) => client.push_return(kind, ct).await?,
     };
     if !(200..300).contains(&status) {
@@ -65,6 +72,16 @@ pub async fn push_list(
     send(cfg, file, Target::List(period)).await
 }
 
+/// Sends the month's procedure events exported from EXPLOC (`source` role).
+pub async fn push_procedures(
+    cfg: &ClientConfig,
+    file: &Path,
+    period: &str,
+) -> Result<PushReport, ClientError> {
+    crate::domain::Period::parse(period).map_err(ClientError::Config)?;
+    send(cfg, file, Target::Procedures(period)).await
+}
+
 /// Sends a return of `kind`.
 pub async fn push_return(
     cfg: &ClientConfig,
@@ -76,7 +93,8 @@ pub async fn push_return(
 }
 
 /// What a file dropped in the outbox is, by its name: `enrichment…`,
-/// `referent…`, `followup…` (a return), or `liste-AAAA-MM…` (a list).
+/// `referent…`, `followup…` (a return), `liste-AAAA-MM…` (a list) or
+/// `procedures-AAAA-MM…` (EXPLOC's procedure events).
 pub async fn push_file(cfg: &ClientConfig, file: &Path) -> Result<PushReport, ClientError> {
     let name = file
         .file_name()
@@ -98,10 +116,16 @@ pub async fn push_file(cfg: &ClientConfig, file: &Path) -> Result<PushReport, Cl
     {
         return push_list(cfg, file, period).await;
     }
+    if let Some(rest) = name.strip_prefix("procedures-")
+        && let Some(period) = rest.get(..7)
+        && crate::domain::Period::parse(period).is_ok()
+    {
+        return push_procedures(cfg, file, period).await;
+    }
     Err(ClientError::Refused {
         status: 0,
         body: serde_json::json!({"error": {"code": "unknown_file_name", "message":
-            "name the file enrichment…, referent…, followup… (a return) or liste-AAAA-MM… (a list)"}})
+            "name the file enrichment…, referent…, followup… (a return), liste-AAAA-MM… (a list) or procedures-AAAA-MM… (procedure events)"}})
         .to_string(),
     })
 }

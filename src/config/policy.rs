@@ -37,6 +37,10 @@ pub const CASE_FIELDS: &[&str] = &[
     "beneficiaire_apl",
 ];
 
+/// Fields the `procedure` view may carry: the step of the procedure,
+/// never the tenant's identity (its referent holds the dossier).
+pub const PROCEDURE_FIELDS: &[&str] = &["token", "etape", "date_etape", "date_audience"];
+
 /// How a field is transformed before it leaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -254,12 +258,17 @@ impl Policy {
             let mut seen = std::collections::BTreeSet::new();
             for f in &view.fields {
                 let fkey = format!("views.{kind}.fields.{}", f.name);
-                if !CASE_FIELDS.contains(&f.name.as_str()) {
+                let known = if kind == FileKind::Procedure.as_str() {
+                    PROCEDURE_FIELDS
+                } else {
+                    CASE_FIELDS
+                };
+                if !known.contains(&f.name.as_str()) {
                     return Err(ConfigError::invalid(
                         path,
                         fkey,
                         "unknown field",
-                        format!("use one of {}", CASE_FIELDS.join(", ")),
+                        format!("use one of {}", known.join(", ")),
                     ));
                 }
                 if !seen.insert(f.name.as_str()) {

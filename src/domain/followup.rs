@@ -76,6 +76,8 @@ macro_rules! vocabulary {
     };
 }
 
+pub(crate) use vocabulary;
+
 vocabulary! {
     /// What a referent reports about a household (`evenement`).
     FollowupEvent, field "evenement" {

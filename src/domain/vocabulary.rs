@@ -15,6 +15,8 @@ pub enum FileKind {
     Concertation,
     /// To the designated referent, its cases.
     Dossier,
+    /// To a case's referent, the steps of its eviction procedure.
+    Procedure,
     /// To a partner that already received cases of a list since
     /// withdrawn: the tokens to delete. Not a policy view.
     Retrait,
@@ -23,10 +25,11 @@ pub enum FileKind {
 impl FileKind {
     /// Every kind a policy view produces, in the circuit's order
     /// ([`FileKind::Retrait`] is the gateway's own, not a view).
-    pub const ALL: [FileKind; 3] = [
+    pub const ALL: [FileKind; 4] = [
         FileKind::Enrichment,
         FileKind::Concertation,
         FileKind::Dossier,
+        FileKind::Procedure,
     ];
 
     /// The name (of the view, of the file kind in the outbox).
@@ -35,6 +38,7 @@ impl FileKind {
             FileKind::Enrichment => "enrichment",
             FileKind::Concertation => "concertation",
             FileKind::Dossier => "dossier",
+            FileKind::Procedure => "procedure",
             FileKind::Retrait => "retrait",
         }
     }

@@ -34,6 +34,8 @@ pub(super) async fn list(
 pub(super) struct Window {
     from: Option<String>,
     to: Option<String>,
+    /// `judiciarisation`: the CSV of that table instead of the referents'.
+    table: Option<String>,
 }
 
 pub(super) async fn stats(
@@ -50,13 +52,27 @@ pub(super) async fn stats(
             .transpose()
     };
     let (from, to) = (date(q.from)?, date(q.to)?);
+    let judiciarisation = match q.table.as_deref() {
+        None | Some("attributions") => false,
+        Some("judiciarisation") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "table must be attributions or judiciarisation (got {other:?})"
+            )));
+        }
+    };
     let s = figures::stats(&st.app, &caller.0, from, to).await?;
     let wants_csv = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/csv"));
     if wants_csv {
-        let mut r = figures::to_csv(&s).into_response();
+        let csv = if judiciarisation {
+            figures::judiciarisation_csv(&s.judiciarisation)
+        } else {
+            figures::to_csv(&s)
+        };
+        let mut r = csv.into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/csv; charset=utf-8"),

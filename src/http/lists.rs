@@ -29,6 +29,33 @@ pub(super) struct PeriodQuery {
     period: Option<String>,
 }
 
+impl PeriodQuery {
+    /// The `period` given, required.
+    pub(super) fn required(&self) -> Result<Period, ApiError> {
+        self.period
+            .as_deref()
+            .ok_or_else(|| {
+                ApiError::bad_request("the period query parameter (AAAA-MM) is required")
+            })
+            .and_then(|p| Period::parse(p).map_err(ApiError::bad_request))
+    }
+}
+
+/// The media type of a table sent by the source (`what`: "the list"…):
+/// CSV, XLSX or an age envelope; anything else 415.
+pub(super) fn table_media_type(headers: &HeaderMap, what: &str) -> Result<String, ApiError> {
+    let mt = media_type(headers);
+    if [CSV, XLSX, AGE].contains(&mt.as_str()) {
+        Ok(mt)
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send {what} as {CSV}, {XLSX} or {AGE}"),
+        ))
+    }
+}
+
 pub(super) async fn upload(
     State(st): State<Arc<HttpState>>,
     caller: Caller,
@@ -38,20 +65,8 @@ pub(super) async fn upload(
 ) -> Result<Response, ApiError> {
     // Refused before the body is taken in.
     lists::may_upload(&caller.0)?;
-    let q = query(q)?;
-    let period = q
-        .period
-        .as_deref()
-        .ok_or_else(|| ApiError::bad_request("the period query parameter (AAAA-MM) is required"))
-        .and_then(|p| Period::parse(p).map_err(ApiError::bad_request))?;
-    let mt = media_type(&headers);
-    if ![CSV, XLSX, AGE].contains(&mt.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("send the list as {CSV}, {XLSX} or {AGE}"),
-        ));
-    }
+    let period = query(q)?.required()?;
+    let mt = table_media_type(&headers, "the list")?;
     let input = spool_body(&st, body).await?;
     let plaintext = open_file_body(&st, input, mt, Encryption::Optional).await?;
     let outcome = lists::accept_list(&st.app, &caller.0, period, plaintext).await?;

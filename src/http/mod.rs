@@ -14,6 +14,7 @@ mod guard;
 mod lists;
 mod meta;
 mod outbox;
+mod procedures;
 mod returns;
 mod schemas;
 mod server;
@@ -75,6 +76,7 @@ pub(crate) fn router_for(state: Arc<HttpState>) -> Router {
         .route("/v1/schemas", get(schemas::index))
         .route("/v1/schemas/{kind}", get(schemas::get))
         .merge(lists::router())
+        .merge(procedures::router())
         .merge(outbox::router())
         .merge(returns::router())
         .merge(concertations::router())

@@ -261,7 +261,7 @@ pub fn read_list(input: impl Into<Spool>, limits: &Limits) -> Result<ListFile, F
     Ok(ListFile { table, cols })
 }
 
-fn parse_date_cell(c: &Cell) -> Result<Date, String> {
+pub(super) fn parse_date_cell(c: &Cell) -> Result<Date, String> {
     if c.numeric {
         // A serial day number without a date format.
         return c
@@ -274,7 +274,7 @@ fn parse_date_cell(c: &Cell) -> Result<Date, String> {
     parse_date(&c.text)
 }
 
-fn parse_postal_cell(c: &Cell) -> Result<PostalCode, String> {
+pub(super) fn parse_postal_cell(c: &Cell) -> Result<PostalCode, String> {
     // Excel drops the leading zero of 01000…09999 stored as numbers.
     if c.numeric && c.text.len() == 4 && c.text.bytes().all(|b| b.is_ascii_digit()) {
         return PostalCode::parse(&format!("0{}", c.text));

@@ -28,6 +28,7 @@ pub mod envelope;
 mod error;
 pub mod intake;
 pub mod list;
+pub mod procedures;
 pub mod returns;
 pub mod spool;
 pub mod table;

@@ -2,7 +2,7 @@
 //! (docs/convention.md, "Machine-readable schemas"), served by
 //! `GET /v1/schemas` and `GET /v1/schemas/{kind}`.
 //!
-//! The incoming formats (`list` and the three returns) are the committed
+//! The incoming formats (`list`, `procedures` and the three returns) are the committed
 //! files of `docs/schemas/`, served as they are. The outgoing ones
 //! (`outbox-enrichment`, `outbox-concertation`, `outbox-dossier`) are built
 //! from the running configuration's policy (`outbox-retrait`, the gateway's
@@ -16,8 +16,12 @@ use crate::domain::FileKind;
 use serde_json::{Map, Value, json};
 
 /// The incoming formats, by kind: the committed schema files.
-pub const INCOMING: [(&str, &str); 4] = [
+pub const INCOMING: [(&str, &str); 5] = [
     ("list", include_str!("../../docs/schemas/list.json")),
+    (
+        "procedures",
+        include_str!("../../docs/schemas/procedures.json"),
+    ),
     (
         "enrichment",
         include_str!("../../docs/schemas/enrichment.json"),
@@ -235,6 +239,28 @@ fn written(field: &FieldRule) -> Written {
         ),
         ("beneficiaire_alf", _) => w("Receives ALF", "boolean", "oui", false, YES_NO),
         ("beneficiaire_apl", _) => w("Receives APL", "boolean", "non", false, YES_NO),
+        // The `procedure` view's own fields.
+        ("etape", _) => w(
+            "Step",
+            "string",
+            "assignation",
+            true,
+            "The step of the eviction procedure EXPLOC recorded, one code (see the `procedures` format's `etape`).",
+        ),
+        ("date_etape", _) => w(
+            "Date of the step",
+            "date",
+            "2026-11-04",
+            true,
+            "The date of the step, `AAAA-MM-JJ`.",
+        ),
+        ("date_audience", _) => w(
+            "Hearing",
+            "date",
+            "2026-12-15",
+            false,
+            "For an `assignation`: the date of the hearing, `AAAA-MM-JJ`; empty otherwise or when EXPLOC does not give it.",
+        ),
         // The policy loader refuses any other name.
         (other, _) => unreachable!("field {other} passed the policy check"),
     }
@@ -265,6 +291,17 @@ fn constraints(field: &FieldRule, filled: bool) -> Value {
         }
         ("tranche_age", _) => {
             c.insert("enum".into(), json!(["< 25", "25-49", "50-64", ">= 65"]));
+        }
+        ("etape", _) => {
+            c.insert(
+                "enum".into(),
+                json!(
+                    crate::domain::Etape::ALL
+                        .iter()
+                        .map(|e| e.as_str())
+                        .collect::<Vec<_>>()
+                ),
+            );
         }
         ("nb_adultes" | "nb_enfants", _) => {
             c.insert("minimum".into(), json!(0));
@@ -313,6 +350,13 @@ pub fn outbox_schema(kind: &str, view: &View) -> Value {
             "only the cases in the receiving partner's scope: the communes or postal codes of its `territory`, or, for a partner with `landlord` names, its own tenants of a social landlord"
         }
     };
+    // A case appears once in a file, except in a `procedure` file, once
+    // per step.
+    let key: &[&str] = if kind == FileKind::Procedure.as_str() {
+        &["token", "etape", "date_etape"]
+    } else {
+        &["token"]
+    };
     json!({
         "$schema": PROFILE,
         "name": format!("{OUTBOX_PREFIX}{kind}"),
@@ -335,7 +379,7 @@ pub fn outbox_schema(kind: &str, view: &View) -> Value {
         "version": VERSION,
         "missingValues": [""],
         "fieldsMatch": "exact",
-        "primaryKey": ["token"],
+        "primaryKey": key,
         "fields": fields,
     })
 }

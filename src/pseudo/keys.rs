@@ -134,6 +134,30 @@ impl Pseudonymiser {
             .collect()
     }
 
+    /// A keyed lookup key for an identifier that must be found again but
+    /// never stored in clear (a CDP's `ref_cdp`, a procedure event): `what`
+    /// separates the uses. Current version.
+    pub fn lookup_key(&self, what: &str, value: &str) -> String {
+        self.lookup_key_v(self.current_version(), what, value)
+    }
+
+    fn lookup_key_v(&self, version: u32, what: &str, value: &str) -> String {
+        let t = mac(
+            &self.keys(version).household,
+            &[what.as_bytes(), value.as_bytes()],
+        );
+        format!("lv{version}.{}", hex::encode(&t[..16]))
+    }
+
+    /// [`Pseudonymiser::lookup_key`] under every version in use (to find
+    /// what was stored before a rotation).
+    pub fn lookup_keys(&self, what: &str, value: &str) -> Vec<String> {
+        self.versions
+            .iter()
+            .map(|(v, _)| self.lookup_key_v(*v, what, value))
+            .collect()
+    }
+
     /// The keyed reference an audit entry carries for a household, so the DPO
     /// can find every access to one person's data without the log holding it.
     /// Computed with the version the household token was made with.

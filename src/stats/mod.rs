@@ -3,6 +3,8 @@
 //! largest-remainder method; plus what the CCAPEX says it lacks: delay from
 //! CDP to first contact, accompaniment axes, court events.
 
+pub mod judiciarisation;
+
 use crate::domain::followup::{ClosingMotif, FollowupEvent};
 use crate::store::cases::Decided;
 use crate::store::events::Event;
@@ -91,8 +93,12 @@ pub struct Stats {
     pub delai_premier_contact_median_jours: Option<f64>,
     /// Accompaniment axes used (cases per axis).
     pub axes: BTreeMap<String, u64>,
-    /// Court events on these cases (cases per event).
+    /// Court events on these cases as their referents reported them
+    /// (cases per event).
     pub judiciaire: BTreeMap<String, u64>,
+    /// What happened in court to these cases, per parcours, from EXPLOC's
+    /// procedure events.
+    pub judiciarisation: judiciarisation::Judiciarisation,
 }
 
 /// One referent's counts while computing.
@@ -118,8 +124,16 @@ fn median(mut v: Vec<i64>) -> Option<f64> {
 }
 
 /// Computes the figures for CDPs dated `from..=to` from those cases
-/// (`rows`, with their decisions) and their `events`.
-pub fn compute(from: time::Date, to: time::Date, rows: &[Decided], events: &[Event]) -> Stats {
+/// (`rows`, with their decisions), their `events`, their linked procedure
+/// events (`procedures`) and the window's unlinked ones (`hors`, per step).
+pub fn compute(
+    from: time::Date,
+    to: time::Date,
+    rows: &[Decided],
+    events: &[Event],
+    procedures: &[crate::store::procedures::Linked],
+    hors: &[(String, i64)],
+) -> Stats {
     let (f, t) = (from.to_string(), to.to_string());
     let mut first_contact: BTreeMap<String, String> = BTreeMap::new();
     let mut sans_suite = std::collections::BTreeSet::new();
@@ -221,6 +235,7 @@ pub fn compute(from: time::Date, to: time::Date, rows: &[Decided], events: &[Eve
             .into_iter()
             .map(|(k, v)| (k, v.len() as u64))
             .collect(),
+        judiciarisation: judiciarisation::compute(rows, events, procedures, hors),
     }
 }
 

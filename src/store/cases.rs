@@ -28,6 +28,8 @@ pub struct NewCase {
     pub sealed: Vec<u8>,
     /// Pseudonymisation key version.
     pub key_version: i64,
+    /// Keyed lookup key of its `ref_cdp` (procedure events name it).
+    pub ref_key: String,
 }
 
 const INSERT_COLS: &[&str] = &[
@@ -43,6 +45,7 @@ const INSERT_COLS: &[&str] = &[
     "sealed",
     "created_at",
     "key_version",
+    "ref_key",
 ];
 
 /// Inserts a list's cases (state `received`), a few hundred per statement.
@@ -71,7 +74,8 @@ pub async fn insert(
                 .bind(CaseState::Received.as_str())
                 .bind(c.sealed)
                 .bind(at_ms)
-                .bind(c.key_version);
+                .bind(c.key_version)
+                .bind(c.ref_key);
         }
         q.execute(&mut *conn).await?;
     }
@@ -332,7 +336,8 @@ pub async fn over_before(conn: &mut AnyConnection, cut_ms: i64) -> Result<Vec<Ca
     let sql = format!(
         "SELECT c.case_id FROM cases c WHERE c.state IN ({}) \
          AND COALESCE((SELECT MAX(d.decided_at) FROM decisions d WHERE d.case_id = c.case_id), 0) < $1 \
-         AND COALESCE((SELECT MAX(e.created_at) FROM events e WHERE e.case_id = c.case_id), 0) < $1",
+         AND COALESCE((SELECT MAX(e.created_at) FROM events e WHERE e.case_id = c.case_id), 0) < $1 \
+         AND COALESCE((SELECT MAX(p.created_at) FROM procedure_events p WHERE p.case_id = c.case_id), 0) < $1",
         over
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -345,7 +350,8 @@ pub async fn over_before(conn: &mut AnyConnection, cut_ms: i64) -> Result<Vec<Ca
 }
 
 /// Deletes a case with everything that hangs on it: its tokens,
-/// enrichment, members' answers, agenda lines, decision and events.
+/// enrichment, members' answers, agenda lines, decision, events and
+/// procedure events.
 pub async fn delete(conn: &mut AnyConnection, case_id: &CaseId) -> Result<(), StoreError> {
     for sql in [
         "DELETE FROM case_tokens WHERE case_id = $1",
@@ -354,6 +360,7 @@ pub async fn delete(conn: &mut AnyConnection, case_id: &CaseId) -> Result<(), St
         "DELETE FROM agenda WHERE case_id = $1",
         "DELETE FROM decisions WHERE case_id = $1",
         "DELETE FROM events WHERE case_id = $1",
+        "DELETE FROM procedure_events WHERE case_id = $1",
         "DELETE FROM cases WHERE case_id = $1",
     ] {
         sqlx::query(sql)
@@ -388,6 +395,7 @@ pub async fn delete_of_list(conn: &mut AnyConnection, list_id: &str) -> Result<u
         "agenda",
         "decisions",
         "events",
+        "procedure_events",
     ] {
         let sql = format!(
             "DELETE FROM {table} WHERE case_id IN (SELECT case_id FROM cases WHERE list_id = $1)"

@@ -20,6 +20,7 @@ pub mod events;
 pub mod lists;
 pub mod member_answers;
 pub mod outbox;
+pub mod procedures;
 pub mod returns;
 pub mod tokens;
 
@@ -213,7 +214,7 @@ impl Drop for Checkpoints {
 }
 
 /// The schema version this release brings (its last migration's number).
-pub const SCHEMA_VERSION: usize = 9;
+pub const SCHEMA_VERSION: usize = 10;
 
 fn migrator(backend: Backend) -> Migrator {
     let files: [(&str, &'static str); SCHEMA_VERSION] = match backend {
@@ -248,6 +249,10 @@ fn migrator(backend: Backend) -> Migrator {
                 "console logins",
                 include_str!("migrations/sqlite/0009_console_logins.sql"),
             ),
+            (
+                "procedures",
+                include_str!("migrations/sqlite/0010_procedures.sql"),
+            ),
         ],
         Backend::Postgres => [
             ("init", include_str!("migrations/postgres/0001_init.sql")),
@@ -279,6 +284,10 @@ fn migrator(backend: Backend) -> Migrator {
             (
                 "console logins",
                 include_str!("migrations/postgres/0009_console_logins.sql"),
+            ),
+            (
+                "procedures",
+                include_str!("migrations/postgres/0010_procedures.sql"),
             ),
         ],
     };

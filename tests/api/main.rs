@@ -15,4 +15,5 @@ mod migration;
 mod oidc;
 mod openapi;
 mod outbox;
+mod procedures;
 mod schemas;

@@ -28,6 +28,7 @@ const FEATURES: &[(&str, &str)] = &[
     ("lists", include_str!("../../src/http/lists.rs")),
     ("meta", include_str!("../../src/http/meta.rs")),
     ("outbox", include_str!("../../src/http/outbox.rs")),
+    ("procedures", include_str!("../../src/http/procedures.rs")),
     ("returns", include_str!("../../src/http/returns.rs")),
 ];
 
@@ -43,6 +44,7 @@ const ERROR_SOURCES: &[&str] = &[
     include_str!("../../src/http/lists.rs"),
     include_str!("../../src/http/meta.rs"),
     include_str!("../../src/http/outbox.rs"),
+    include_str!("../../src/http/procedures.rs"),
     include_str!("../../src/http/returns.rs"),
     include_str!("../../src/http/server.rs"),
 ];

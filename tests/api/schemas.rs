@@ -25,17 +25,26 @@ use passerelle::ingest::{FileError, Limits, list, read_list};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The incoming formats: the schema's name, and the return kind (`None`:
-/// the monthly list).
-const INCOMING: [(&str, Option<ReturnKind>); 4] = [
-    ("list", None),
-    ("enrichment", Some(ReturnKind::Enrichment)),
-    ("referent", Some(ReturnKind::Referent)),
-    ("followup", Some(ReturnKind::Followup)),
+/// An incoming format: the monthly list, EXPLOC's procedure events, or a
+/// return.
+#[derive(Debug, Clone, Copy)]
+enum In {
+    List,
+    Procedures,
+    Return(ReturnKind),
+}
+
+/// The incoming formats: the schema's name, and its reader.
+const INCOMING: [(&str, In); 5] = [
+    ("list", In::List),
+    ("procedures", In::Procedures),
+    ("enrichment", In::Return(ReturnKind::Enrichment)),
+    ("referent", In::Return(ReturnKind::Referent)),
+    ("followup", In::Return(ReturnKind::Followup)),
 ];
 
 /// The outgoing kinds of the example policy.
-const OUTGOING: [&str; 3] = ["enrichment", "concertation", "dossier"];
+const OUTGOING: [&str; 4] = ["enrichment", "concertation", "dossier", "procedure"];
 
 fn schema_path(name: &str) -> std::path::PathBuf {
     repo().join("docs/schemas").join(format!("{name}.json"))
@@ -82,14 +91,19 @@ fn required_columns(schema: &Value) -> BTreeSet<String> {
 }
 
 /// What the reader requires and reads.
-fn reader_columns(kind: Option<ReturnKind>) -> (BTreeSet<String>, BTreeSet<String>) {
+fn reader_columns(kind: In) -> (BTreeSet<String>, BTreeSet<String>) {
+    use passerelle::ingest::procedures;
     let own = |c: &[&str]| c.iter().map(|c| (*c).to_owned()).collect::<BTreeSet<_>>();
     match kind {
-        None => (
+        In::List => (
             own(&list::REQUIRED_COLUMNS),
             own(&[&list::REQUIRED_COLUMNS[..], &list::OPTIONAL_COLUMNS[..]].concat()),
         ),
-        Some(k) => (own(k.required()), own(k.columns())),
+        In::Procedures => (
+            own(&procedures::REQUIRED_COLUMNS),
+            own(&procedures::ALL_COLUMNS),
+        ),
+        In::Return(k) => (own(k.required()), own(k.columns())),
     }
 }
 
@@ -143,9 +157,24 @@ enum Read {
     Other(String),
 }
 
-fn read(kind: Option<ReturnKind>, bytes: &[u8]) -> Read {
+fn read(kind: In, bytes: &[u8]) -> Read {
+    let refused = |e: FileError| match e {
+        FileError::MissingColumns(c) => Read::Missing(c),
+        FileError::InvalidRows(e) => {
+            Read::Invalid(e.into_iter().map(|e| (e.line, e.column)).collect())
+        }
+        e => Read::Other(e.to_string()),
+    };
     match kind {
-        None => match read_list(bytes, &Limits::default()).and_then(|l| l.validate()) {
+        In::Procedures => {
+            match passerelle::ingest::procedures::read_procedures(bytes, &Limits::default())
+                .and_then(|f| f.rows())
+            {
+                Ok(rows) => Read::Rows(rows.len()),
+                Err(e) => refused(e),
+            }
+        }
+        In::List => match read_list(bytes, &Limits::default()).and_then(|l| l.validate()) {
             Ok(n) => Read::Rows(n),
             Err(FileError::MissingColumns(c)) => Read::Missing(c),
             Err(FileError::InvalidRows(e)) => {
@@ -153,7 +182,7 @@ fn read(kind: Option<ReturnKind>, bytes: &[u8]) -> Read {
             }
             Err(e) => Read::Other(e.to_string()),
         },
-        Some(k) => match read_return(bytes, k, &Limits::default()) {
+        In::Return(k) => match read_return(bytes, k, &Limits::default()) {
             Ok(rows) => Read::Rows(rows.len()),
             Err(FileError::MissingColumns(c)) => Read::Missing(c),
             Err(FileError::InvalidRows(e)) => {
@@ -212,8 +241,14 @@ fn incoming_fields_are_the_readers_columns_and_required_ones_are_its_required_on
             "{name}: the schema's fields are the reader's columns"
         );
         assert_eq!(required_columns(&s), required, "{name}: required columns");
-        if let Some(k) = kind {
-            assert_eq!(names(&s), k.columns(), "{name}: in the reader's order");
+        match kind {
+            In::Return(k) => assert_eq!(names(&s), k.columns(), "{name}: in the reader's order"),
+            In::Procedures => assert_eq!(
+                names(&s),
+                passerelle::ingest::procedures::ALL_COLUMNS,
+                "{name}: in the reader's order"
+            ),
+            In::List => {}
         }
     }
 }
@@ -255,7 +290,7 @@ fn the_examples_make_a_row_the_reader_accepts_and_so_do_the_required_columns_alo
     );
     assert_eq!(
         read(
-            Some(ReturnKind::Referent),
+            In::Return(ReturnKind::Referent),
             &example_row(
                 &referent,
                 |c| c != "organisme",
@@ -470,6 +505,30 @@ fn writings() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             vec!["4;9", "4,9", " 4 ; 9 ", "12", "4;9;", "+4;09"],
         ),
         ("followup", "date", dates),
+        // Not after the example's hearing (15/12/2026).
+        (
+            "procedures",
+            "date_etape",
+            vec![
+                "05/10/2026",
+                "5/1/2026",
+                " 2026-09-19 ",
+                "29/02/2024",
+                "1/12/2025",
+            ],
+        ),
+        // Not before the example's step (04/11/2026).
+        (
+            "procedures",
+            "date_audience",
+            vec!["15/12/2026", "5/1/2027", " 2027-01-09 ", "29/02/2028"],
+        ),
+        ("procedures", "code_postal", vec!["85100", " 01000 "]),
+        (
+            "procedures",
+            "bailleur_type",
+            vec!["social", "Bailleur social", "Privé", "PRIVEE"],
+        ),
     ]
 }
 
@@ -716,7 +775,7 @@ async fn the_served_schemas_are_the_committed_files(db: Db) {
     let logged = app
         .count("SELECT COUNT(*) FROM audit_log WHERE entry LIKE '%GET /v1/schemas%'")
         .await;
-    assert_eq!(logged, 1 + 2 * 8 + 4, "every request is in the audit log");
+    assert_eq!(logged, 1 + 2 * 10 + 4, "every request is in the audit log");
     app.stop().await;
 }
 both!(the_served_schemas_are_the_committed_files);
@@ -800,11 +859,30 @@ async fn the_files_the_gateway_writes_follow_their_schemas(db: Db) {
         note(check_files(&app, referent).await);
     }
 
+    // EXPLOC's events for both households reach their referents as
+    // `procedure` files.
+    let explo = "ref_procedure,etape,date_etape,nom,prenom,adresse,code_postal,commune,date_audience\n\
+                 E-1,assignation,2026-11-04,Martin,Zoé,1 rue Travot,85100,Les Sables,2026-12-15\n\
+                 E-2,jugement_delais,2026-11-05,Petit,Loïc,2 rue Travot,85100,Les Sables,\n";
+    let r = ddets
+        .http()
+        .post(ddets.url("/v1/procedures?period=2026-11"))
+        .header("content-type", "text/csv")
+        .body(explo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    for referent in ["mdsf", "ccas-sables"] {
+        note(check_files(&app, referent).await);
+    }
+
     // Every outgoing kind was checked, in both formats where partners use them.
     let expected: BTreeMap<String, BTreeSet<String>> = [
         ("concertation", &["csv", "xlsx"][..]),
         ("dossier", &["csv", "xlsx"][..]),
         ("enrichment", &["csv"][..]),
+        ("procedure", &["csv", "xlsx"][..]),
     ]
     .into_iter()
     .map(|(k, f)| (k.to_owned(), f.iter().map(|f| (*f).to_owned()).collect()))
