@@ -41,6 +41,10 @@ pub struct Alert {
     /// Days before that hearing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jours_avant_audience: Option<i64>,
+    /// The household has not been reached yet (else the alert is only for
+    /// its hearing).
+    #[serde(skip)]
+    pub unreached: bool,
 }
 
 /// The hearings coming in the next [`HEARING_NOTICE_DAYS`] for the cases
@@ -118,6 +122,7 @@ pub async fn alerts(
             token,
             audience: None,
             jours_avant_audience: None,
+            unreached: true,
         });
     }
     for (h, days) in hearings(&mut tx, actor, today).await? {
@@ -141,6 +146,7 @@ pub async fn alerts(
             token,
             audience: Some(h.date_audience),
             jours_avant_audience: Some(days),
+            unreached: false,
         });
     }
     crate::store::tokens::insert(&mut tx, actor.partner_id(), shown, now_ms()).await?;

@@ -4,7 +4,9 @@
 use super::{Actor, CircuitError};
 use crate::app::App;
 use crate::config::Role;
-pub use crate::stats::judiciarisation::to_csv as judiciarisation_csv;
+pub use crate::stats::judiciarisation::{
+    Judiciarisation, ParcoursLine, to_csv as judiciarisation_csv,
+};
 pub use crate::stats::{Stats, to_csv};
 
 /// The figures for CDPs dated `from..=to`; by default from 2000-01-01 to

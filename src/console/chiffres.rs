@@ -1,10 +1,12 @@
 //! `/chiffres` (the secretariat, the DPO): the CCAPEX's table for any
 //! period of CDP dates, as tables and as server-rendered SVG charts, and
-//! the same figures as CSV.
+//! the same figures as CSV; then what happened in court to those
+//! households, per parcours, from EXPLOC's procedure events.
 
 use super::page::{self, Refusal, layout};
 use super::{ConsoleState, Signed};
-use crate::circuit::figures::{self, Stats};
+use crate::circuit::figures::{self, Judiciarisation, ParcoursLine, Stats};
+use crate::domain::Etape;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +18,8 @@ use std::sync::Arc;
 pub(super) struct Window {
     du: Option<String>,
     au: Option<String>,
+    /// For the CSV: `judiciarisation`, else the referents' table.
+    tableau: Option<String>,
 }
 
 /// The window: by default the twelve months up to today.
@@ -46,6 +50,113 @@ fn bars(id: &str, title: &str, items: &[(String, u64)]) -> Markup {
                 }
             }
             figcaption { (title) }
+        }
+    }
+}
+
+/// Below this many households, a parcours's shares are said to be
+/// fragile (a few households more or less move them by several points).
+const FEW: u64 = 30;
+
+/// One bar per parcours: the share summoned, drawn to 100 %, with its
+/// counts beside it (`67 % (2 sur 3)`), so that small numbers do not pass
+/// for trends.
+fn share_bars(id: &str, title: &str, lines: &[ParcoursLine]) -> Markup {
+    const LABEL: u32 = 250;
+    const BAR: u32 = 300;
+    const ROW: u32 = 26;
+    let height = ROW * lines.len() as u32 + 8;
+    let width = LABEL + BAR + 150;
+    html! {
+        figure {
+            svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby=(id)
+                width=(width) height=(height) viewBox={ "0 0 " (width) " " (height) } {
+                title id=(id) { (title) }
+                @for (i, l) in lines.iter().enumerate() {
+                    @let y = 4 + ROW * i as u32;
+                    @let pct = l.pct_assignation.unwrap_or(0);
+                    @let w = (u64::from(BAR) * pct / 100) as u32;
+                    text x=(LABEL - 8) y=(y + 17) text-anchor="end" font-size="14" fill="#1e1e1e" { (l.parcours.label_fr()) }
+                    rect x=(LABEL) y=(y + 3) width=(BAR) height=(ROW - 8) fill="#e5e5e5" {}
+                    rect x=(LABEL) y=(y + 3) width=(w.max(1)) height=(ROW - 8) fill="#000091" {}
+                    text x=(LABEL + BAR + 6) y=(y + 17) font-size="14" fill="#1e1e1e" { (share(l)) }
+                }
+            }
+            figcaption { (title) }
+        }
+    }
+}
+
+/// `67 % (2 sur 3)`, or `— (aucun ménage)`.
+fn share(l: &ParcoursLine) -> String {
+    match l.pct_assignation {
+        Some(p) => format!("{p} % ({} sur {})", l.count(Etape::Assignation), l.cdp),
+        None => "— (aucun ménage)".to_owned(),
+    }
+}
+
+/// `n (p %)` of a parcours's households, `n` alone without any.
+fn of(n: u64, whole: u64) -> String {
+    if whole == 0 {
+        n.to_string()
+    } else {
+        format!("{n} ({} %)", (200 * n + whole) / (2 * whole))
+    }
+}
+
+/// The judicialisation of the window's households, per parcours.
+fn judiciarisation(j: &Judiciarisation) -> Markup {
+    let linked: u64 = j
+        .parcours
+        .iter()
+        .map(|l| Etape::ALL.iter().map(|e| l.count(*e)).sum::<u64>())
+        .sum();
+    let fragile = j.parcours.iter().any(|l| l.cdp > 0 && l.cdp < FEW);
+    html! {
+        h2 { "Judiciarisation (procédures enregistrées dans EXPLOC)" }
+        p {
+            "Les ménages joints par leur référent vont-ils moins au tribunal ? Chaque ménage suit un parcours : "
+            "joint à temps (un premier contact avant sa première assignation, ou sans assignation), "
+            "attribué mais non joint à temps, non traité, ou encore sans décision. "
+            "Seules les étapes reçues d'EXPLOC comptent ici."
+        }
+        @if linked == 0 {
+            p { "Aucune étape de procédure reçue d'EXPLOC pour les ménages de la période." }
+        }
+        @if fragile {
+            p.urgent { "Prudence : un parcours compte moins de " (FEW) " ménages ; quelques ménages de plus ou de moins y déplacent les parts de plusieurs points." }
+        }
+        table {
+            caption { "Ménages par parcours et par étape de la procédure (nombre et part du parcours)" }
+            thead { tr {
+                th scope="col" { "Parcours" }
+                th scope="col" { "Ménages" }
+                @for e in Etape::ALL { th scope="col" { (e.label_fr()) } }
+                th scope="col" { "Délai médian du CDP à l'assignation" }
+            } }
+            tbody {
+                @for l in &j.parcours {
+                    tr {
+                        th scope="row" { (l.parcours.label_fr()) }
+                        td.num { (l.cdp) }
+                        @for e in Etape::ALL { td.num { (of(l.count(*e), l.cdp)) } }
+                        td.num { @match l.delai_assignation_median_jours { Some(d) => { (d) " j" }, None => "—" } }
+                    }
+                }
+            }
+        }
+        (share_bars("g-judiciarisation", "Part des ménages assignés, par parcours", &j.parcours))
+        @if j.hors_circuit.is_empty() {
+            p { "Aucune étape hors circuit datée de la période." }
+        } @else {
+            p {
+                "Hors circuit (étapes datées de la période qui ne correspondent à aucun CDP reçu) : "
+                @for (i, (e, n)) in j.hors_circuit.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    (Etape::parse(e).map_or(e.as_str(), |e| e.label_fr())) " : " (n)
+                }
+                "."
+            }
         }
     }
 }
@@ -195,8 +306,13 @@ pub(super) async fn page(
                 button type="submit" { "Afficher" }
             }
         }
-        p { a href={ "/chiffres.csv?du=" (from) "&au=" (to) } download { "Télécharger ces chiffres (CSV)" } }
+        p {
+            a href={ "/chiffres.csv?du=" (from) "&au=" (to) } download { "Télécharger ces chiffres (CSV)" }
+            " · "
+            a href={ "/chiffres.csv?du=" (from) "&au=" (to) "&tableau=judiciarisation" } download { "Télécharger la judiciarisation (CSV)" }
+        }
         (tables(&s))
+        (judiciarisation(&s.judiciarisation))
     };
     Ok(page::answer(
         StatusCode::OK,
@@ -212,15 +328,23 @@ pub(super) async fn csv(
 ) -> Result<Response, Refusal> {
     let (from, to) = window(&w)?;
     let s = figures::stats(st.app(), &signed.actor, Some(from), Some(to)).await?;
+    let (name, body) = if w.tableau.as_deref() == Some("judiciarisation") {
+        (
+            "judiciarisation",
+            figures::judiciarisation_csv(&s.judiciarisation),
+        )
+    } else {
+        ("chiffres", figures::to_csv(&s))
+    };
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"chiffres-{from}-{to}.csv\""),
+                format!("attachment; filename=\"{name}-{from}-{to}.csv\""),
             ),
         ],
-        figures::to_csv(&s),
+        body,
     )
         .into_response())
 }

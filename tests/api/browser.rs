@@ -326,6 +326,27 @@ async fn every_console_page_renders_in_chromium_and_passes_axe() {
         .await
         .unwrap();
     assert_eq!(status, 200, "{r}");
+    // EXPLOC's events for the month's first households: summonses with a
+    // hearing in ten days (the alerts), steps for the figures.
+    let hearing = (time::OffsetDateTime::now_utc().date() + time::Duration::days(10)).to_string();
+    let mut explo = String::from(
+        "ref_procedure,etape,date_etape,nom,prenom,adresse,code_postal,commune,date_audience,ref_cdp\n",
+    );
+    for i in 1..=5 {
+        explo.push_str(&format!(
+            "EXP-{i},assignation,2026-09-25,X,Y,1 rue,85100,Olonne,{hearing},CDP-202609-0000{i}\n"
+        ));
+    }
+    explo.push_str("EXP-1,jugement_delais,2026-10-20,X,Y,1 rue,85100,Olonne,,CDP-202609-00001\n");
+    let r = ddets
+        .http()
+        .post(ddets.url("/v1/procedures?period=2026-10"))
+        .header("content-type", "text/csv")
+        .body(explo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
 
     check_pages(
         &tools,

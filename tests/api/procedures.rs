@@ -305,6 +305,31 @@ async fn events_linked_to_the_right_case_reach_its_referent_and_the_alerts(db: D
         "{mine}"
     );
 
+    // In the console: the secretariat and the referent see the hearing
+    // first, with the days before it.
+    let hearing_fr = {
+        let (y, m, d) = (&hearing[..4], &hearing[5..7], &hearing[8..]);
+        format!("{d}/{m}/{y}")
+    };
+    for (person, token) in [
+        ("sec-ddets", t["Lefèvre"].as_str()),
+        ("ref-ccas", ccas_r1.as_str()),
+    ] {
+        let mut b = crate::console::Browser::new(&app, Some(person));
+        let page = b.get("/alertes").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let hearings = &page.body[page
+            .body
+            .find("Audiences à venir")
+            .unwrap_or_else(|| panic!("{person}: {}", page.body))..];
+        let row = &hearings[hearings.find(token).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(
+            row.contains(&hearing_fr) && row.contains("20 jours"),
+            "{person}: {row}"
+        );
+    }
+
     // A bad file: every bad line named, nothing stored.
     let bad = format!(
         "{EXPLOC_HEAD}EXP-9;audiance;20/09/2026;A;B;1 rue;85100;X;;\n\
@@ -498,6 +523,31 @@ async fn judiciarisation_counts_each_parcours_from_a_known_truth(db: Db) {
     assert_eq!(csv[1][csv[0].len() - 2..], ["67", "23"]);
     assert_eq!(csv[5][0], "hors_circuit");
     assert_eq!(csv.len(), 6);
+    // The console's /chiffres: the parcours side by side, every share with
+    // its counts, small numbers flagged.
+    let mut b = crate::console::Browser::new(&app, Some("sec-ddets"));
+    let page = b.get("/chiffres?du=2026-09-01&au=2026-09-30").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let j = &page.body[page.body.find("Judiciarisation").unwrap()..];
+    for shown in [
+        "67 % (2 sur 3)",
+        "50 % (1 sur 2)",
+        "100 % (1 sur 1)",
+        "Attribués et joints à temps",
+        "Prudence",
+        "Hors circuit",
+        "23 j",
+    ] {
+        assert!(j.contains(shown), "{shown}: {j}");
+    }
+    let csv = b
+        .get("/chiffres.csv?du=2026-09-01&au=2026-09-30&tableau=judiciarisation")
+        .await;
+    assert!(
+        csv.body.starts_with("parcours,cdp,assignation"),
+        "{}",
+        csv.body
+    );
     app.stop().await;
 }
 both!(judiciarisation_counts_each_parcours_from_a_known_truth);
