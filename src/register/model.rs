@@ -251,7 +251,13 @@ const CATEGORIES: &[(&str, &[&str])] = &[
     ),
     (
         "Judicial-adjacent (procedure)",
-        &["date_cdp", "commissaire_justice"],
+        &[
+            "date_cdp",
+            "commissaire_justice",
+            "etape",
+            "date_etape",
+            "date_audience",
+        ],
     ),
 ];
 
@@ -514,6 +520,7 @@ fn purposes_section(d: &mut Doc, cfg: &Config) {
         vec![t("the monthly concertation: each member checks whether it already follows the household, and a referent is designated (roles "), c("member"), t(", "), c("secretariat"), t(");")],
         vec![t("contact and accompaniment of the household by the designated referent (role "), c("referent"), t(");")],
         vec![t("aggregate figures for the CCAPEX (role "), c("secretariat"), t(");")],
+        vec![t("la réception de l'export mensuel d'EXPLOC (les étapes des procédures d'expulsion enregistrées par la préfecture) par le secrétariat de la CCAPEX (rôle "), c("source"), t("), leur rattachement pseudonyme aux CDP du circuit, l'information du référent avant l'audience et la mesure de la judiciarisation des ménages selon leur parcours (rôles "), c("referent"), t(", "), c("secretariat"), t(");")],
         vec![t("review of accesses by the data protection officer (role "), c("dpo"), t(").")],
     ]);
     d.p(vec![t(
@@ -523,6 +530,67 @@ fn purposes_section(d: &mut Doc, cfg: &Config) {
         view_subsection(d, cfg, kind, view);
     }
     agenda_subsection(d, cfg);
+    procedures_subsection(d, cfg);
+}
+
+/// What the gateway receives from EXPLOC, how it is kept and linked, and
+/// where it goes.
+fn procedures_subsection(d: &mut Doc, cfg: &Config) {
+    d.h(3, "Étapes des procédures d'expulsion reçues d'EXPLOC");
+    let mut from = vec![
+        b("Source : "),
+        t(
+            "l'export mensuel d'EXPLOC, l'application de l'État pour les procédures d'expulsion, envoyé par ",
+        ),
+    ];
+    from.extend(join(
+        cfg.partners
+            .with_role(Role::Source)
+            .map(|p| partner_ref(p))
+            .collect(),
+        ", ",
+    ));
+    from.push(t(" (rôle "));
+    from.push(c("source"));
+    from.push(t(", "));
+    from.push(c("POST /v1/procedures"));
+    from.push(t(")."));
+    d.p(from);
+    let fields: Vec<Inline> = crate::ingest::procedures::ALL_COLUMNS
+        .iter()
+        .map(|f| vec![c(*f)])
+        .collect();
+    let mut got = vec![b("Données reçues : ")];
+    got.extend(join(fields, ", "));
+    got.push(t(". L'identité et l'adresse servent seulement à rattacher l'étape au ménage ; elles sont scellées au repos comme les CDP et ne sont transmises à personne."));
+    d.p(got);
+    d.p(vec![
+        b("Rattachement : "),
+        t("par la référence du CDP quand EXPLOC la donne, sinon par le jeton du ménage (nom, prénom, code postal normalisés, sous une clé) au CDP le plus récent daté au plus tard du jour de l'étape ; une étape qui ne correspond à aucun CDP est gardée « hors circuit », comptée, jamais transmise. La référence du CDP et celle de l'étape ne sont conservées que sous forme d'empreintes à clé."),
+    ]);
+    let mut to = vec![
+        b("Destinataires : "),
+        t("le référent désigné du ménage, par le fichier "),
+        c("procedure"),
+        t(" (étape et dates, sans identité : voir la vue ci-dessus"),
+    ];
+    if cfg
+        .policy
+        .view(crate::domain::FileKind::Procedure)
+        .is_none()
+    {
+        to = vec![
+            b("Destinataires : "),
+            t("aucun fichier (la politique ne déclare pas de vue "),
+            c("procedure"),
+        ];
+    }
+    to.push(t(
+        ") ; le secrétariat et le DPO, en chiffres agrégés par parcours (",
+    ));
+    to.push(c("judiciarisation"));
+    to.push(t(") et, pour le secrétariat et le référent, les audiences des six semaines à venir dans les alertes."));
+    d.p(to);
 }
 
 /// One view: what it is for, who receives it, which rows, and each field
@@ -733,6 +801,13 @@ fn retention_section(d: &mut Doc, ret: &Retention) {
             vec![
                 vec![t("partners' returns (enrichment, referent, follow-up)")],
                 vec![t(format!("{} days", ret.returns_days))],
+            ],
+            vec![
+                vec![t("étapes de procédure reçues d'EXPLOC")],
+                vec![t(format!(
+                    "rattachées à un CDP : avec ce CDP ; hors circuit : {} mois après leur réception ; le compte rendu de chaque envoi : {} jours",
+                    ret.undecided_cases_months, ret.returns_days
+                ))],
             ],
             vec![
                 vec![t("audit log entries")],

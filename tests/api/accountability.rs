@@ -609,6 +609,10 @@ async fn the_dpo_report_and_register_come_from_the_command_line(db: Db) {
     );
     let register = std::fs::read_to_string(&reg).unwrap();
     assert!(register.contains("telephone") && register.contains("dossier"));
+    assert!(
+        register.contains("EXPLOC") && register.contains("<code>procedure</code>"),
+        "the record names the procedure events and their file"
+    );
     app.stop().await;
 }
 both!(the_dpo_report_and_register_come_from_the_command_line);

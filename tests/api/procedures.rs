@@ -352,12 +352,79 @@ async fn events_linked_to_the_right_case_reach_its_referent_and_the_alerts(db: D
     passerelle::app::rotate_keys(&app.app.config).unwrap();
     app.restart_after(std::time::Duration::ZERO).await;
     let ddets = app.client("ddets");
-    let dec = format!(
-        "{EXPLOC_HEAD}EXP-2;Audience;20/11/2026;Martin;Paul;5 rue Travot;85100;Les Sables;;\n\
-         EXP-5;desistement;02/11/2026;X;Y;1 rue;85000;La Roche;;R1\n\
-         EXP-2;assignation;15/10/2026;Martin-Durand;Paul;5 rue Travot;85100;Les Sables;;R2\n"
-    );
-    let (status, r) = push_procedures(&ddets, "2026-12", &dec).await;
+    // This time as a workbook, with real date cells.
+    let dec = {
+        use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        let date = Format::new().set_num_format("dd/mm/yyyy");
+        for (c, h) in EXPLOC_HEAD.trim_end().split(';').enumerate() {
+            ws.write_string(0, c as u16, h).unwrap();
+        }
+        let rows: [[&str; 10]; 3] = [
+            [
+                "EXP-2",
+                "Audience",
+                "2026-11-20",
+                "Martin",
+                "Paul",
+                "5 rue Travot",
+                "85100",
+                "Les Sables",
+                "",
+                "",
+            ],
+            [
+                "EXP-5",
+                "desistement",
+                "2026-11-02",
+                "X",
+                "Y",
+                "1 rue",
+                "85000",
+                "La Roche",
+                "",
+                "R1",
+            ],
+            [
+                "EXP-2",
+                "assignation",
+                "2026-10-15",
+                "Martin-Durand",
+                "Paul",
+                "5 rue Travot",
+                "85100",
+                "Les Sables",
+                "",
+                "R2",
+            ],
+        ];
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                let (r, c) = (r as u32 + 1, c as u16);
+                if c == 2 {
+                    let d = ExcelDateTime::parse_from_str(v).unwrap();
+                    ws.write_datetime_with_format(r, c, &d, &date).unwrap();
+                } else if !v.is_empty() {
+                    ws.write_string(r, c, *v).unwrap();
+                }
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    };
+    let resp = ddets
+        .http()
+        .post(ddets.url("/v1/procedures?period=2026-12"))
+        .header(
+            "content-type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .body(dec)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let r: Value = resp.json().await.unwrap();
     assert_eq!(status, 201, "{r}");
     assert_eq!(
         (&r["linked"], &r["unlinked"], &r["repeated"]),
