@@ -194,7 +194,7 @@ fn check_config_refuses_a_view_field_without_purpose_naming_file_and_key() {
         |d| {
             edit(
                 &d.join("config/policy.toml"),
-                "{ name = \"adresse\", purpose = \"tell apart namesakes in CAF's files\" }",
+                "{ name = \"adresse\", purpose = \"distinguer les homonymes dans les fichiers de la CAF\" }",
                 "{ name = \"adresse\" }",
             )
         },

@@ -18,16 +18,19 @@ use std::collections::BTreeMap;
 /// secretariat, each with its purpose: what the audit log records for an
 /// agenda and what the register of processing declares.
 pub const AGENDA_FIELDS: [(&str, &str); 5] = [
-    ("token", "quote the case in the concertation's decisions"),
-    ("nom", "identify the household at the concertation"),
-    ("prenom", "identify the household at the concertation"),
+    (
+        "token",
+        "désigner le dossier dans les décisions de la concertation",
+    ),
+    ("nom", "identifier le ménage en concertation"),
+    ("prenom", "identifier le ménage en concertation"),
     (
         "commune",
-        "identify the household and its sector at the concertation",
+        "identifier le ménage et son secteur en concertation",
     ),
     (
         "date_cdp",
-        "order the cases by the days left before the legal delay runs out",
+        "classer les dossiers selon les jours restant avant l'expiration du délai légal",
     ),
 ];
 

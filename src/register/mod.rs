@@ -19,7 +19,7 @@ pub use crate::config::Retention;
 
 /// The controller the record names when the configuration names none.
 pub const DEFAULT_CONTROLLER: &str =
-    "CCAPEX de la Vendée (DDETS), with the partners of partners.toml";
+    "CCAPEX de la Vendée (DDETS), avec les partenaires de partners.toml";
 
 /// The controller the configuration names (`[register] controller`), or
 /// [`DEFAULT_CONTROLLER`].
@@ -100,7 +100,7 @@ mod tests {
             .expect("section 4");
         let line = section
             .lines()
-            .find(|l| l.starts_with("| field |"))
+            .find(|l| l.starts_with("| champ |"))
             .expect("matrix head");
         line.trim_matches('|').split(" | ").map(str::trim).collect()
     }
@@ -117,10 +117,10 @@ mod tests {
         ] {
             assert!(md.contains(&md_escape(&shown(f))));
         }
-        assert!(md.contains("Generated at "));
+        assert!(md.contains("Établi le "));
         for (kind, view) in &cfg.policy.views {
             let start = md
-                .find(&format!("### View {kind}\n"))
+                .find(&format!("### Vue {kind}\n"))
                 .unwrap_or_else(|| panic!("no section for view {kind}"));
             let section = &md[start..];
             let section = &section[..section[4..].find("\n#").map_or(section.len(), |i| i + 4)];
@@ -134,24 +134,24 @@ mod tests {
         for p in cfg.partners.iter() {
             assert!(md.contains(&md_escape(&p.name)), "{}", p.id);
         }
-        assert!(
-            md.contains("**Data protection officer:** Délégué à la protection des données (`dpo`)")
-        );
+        assert!(md.contains(
+            "**Délégué à la protection des données :** Délégué à la protection des données (`dpo`)"
+        ));
         // Attribution rules, with their reasons, in order.
         let mut at = 0;
         for r in &cfg.policy.attribution {
             let i = md[at..].find(&md_escape(&r.reason)).expect("rule reason");
             at += i;
         }
-        assert!(md.contains("at least one child under 21; receives ALF"));
+        assert!(md.contains("au moins un enfant de moins de 21 ans ; bénéficiaire de l'ALF"));
         // Retention and limits come from the values given.
         let ret = Retention {
             cases_months_after_closure: 7,
             ..Retention::default()
         };
         let md = markdown(&cfg, &ret, "x");
-        assert!(md.contains("7 months after the case is closed"));
-        assert!(md.contains("600 requests per minute per partner (burst 60)"));
+        assert!(md.contains("7 mois après la clôture du dossier"));
+        assert!(md.contains("600 requêtes par minute et par partenaire (rafale de 60)"));
         assert!(md.contains("`TLS13_AES_256_GCM_SHA384`"));
         assert!(md.contains("crl.pem"));
     }
@@ -176,7 +176,7 @@ mod tests {
         assert!(matrix_row(&md, "nom")[caf].contains("`enrichment`"));
         assert!(!row[caf].contains("enrichment"));
         // Nor does the enrichment view's own table list it.
-        let enrichment = &md[md.find("### View enrichment").unwrap()..];
+        let enrichment = &md[md.find("### Vue enrichment").unwrap()..];
         let enrichment = &enrichment[..enrichment[4..].find("\n#").unwrap() + 4];
         assert!(enrichment.contains("| `nom` |"));
         assert!(!enrichment.contains("telephone"));
@@ -187,7 +187,44 @@ mod tests {
         // The DPO receives no case content.
         let dpo = head.iter().position(|h| *h == "dpo").unwrap();
         assert!(matrix_row(&md, "nom")[dpo].is_empty());
-        assert!(md.contains("Receive no case data from the gateway: "));
+        assert!(md.contains("Aucune donnée de dossier n'est transmise par la passerelle à : "));
+    }
+
+    #[test]
+    fn the_record_is_in_french() {
+        let cfg = example();
+        let md = markdown(&cfg, &Retention::default(), "CCAPEX");
+        assert!(md.starts_with("# Registre des activités de traitement"));
+        for heading in [
+            "## 1. Responsable du traitement",
+            "## 2. Finalités",
+            "## 3. Catégories de personnes concernées et catégories de données",
+            "## 4. Destinataires",
+            "## 5. Transferts hors de l'Union européenne",
+            "## 6. Durées de conservation",
+            "## 7. Mesures de sécurité",
+        ] {
+            assert!(md.contains(&format!("\n{heading}")), "{heading}");
+        }
+        // No English word left: neither in the record's own text nor in
+        // the texts it quotes from the configuration (code spans, such as
+        // the cipher suites' names, aside).
+        let prose: String = md.split('`').step_by(2).collect();
+        let words: Vec<String> = prose
+            .split(|c: char| !c.is_alphabetic() && c != '\'')
+            .map(str::to_lowercase)
+            .collect();
+        for english in [
+            "the", "and", "of", "is", "to", "with", "from", "every", "none", "only",
+        ] {
+            assert!(
+                !words.iter().any(|w| w == english),
+                "English word {english:?} in the record"
+            );
+        }
+        // 0 and 1 take the singular.
+        assert!(md.contains("`ville-sables` (1 commune)"));
+        assert!(md.contains("`dpo` (1 clé)"));
     }
 
     #[test]

@@ -157,20 +157,20 @@ fn partner_ref(p: &Partner) -> Inline {
 
 fn transform_text(tr: Transform) -> &'static str {
     match tr {
-        Transform::Clear => "none (as stored)",
-        Transform::AmountBand => "amount band (< 1000, 1000-2999, 3000-4999, >= 5000)",
-        Transform::Month => "month only (AAAA-MM)",
+        Transform::Clear => "aucune (valeur telle qu'enregistrée)",
+        Transform::AmountBand => "tranche de montant (< 1000, 1000-2999, 3000-4999, >= 5000)",
+        Transform::Month => "mois seulement (AAAA-MM)",
     }
 }
 
 fn rows_text(kind: &str, rows: ViewRows) -> String {
     match (rows, kind) {
-        (ViewRows::All, "enrichment") => "every case of the accepted list".into(),
+        (ViewRows::All, "enrichment") => "tous les dossiers de la liste acceptée".into(),
         (ViewRows::All, "dossier") => {
-            "every case routed to the recipient: the cases attributed to that referent".into()
+            "tous les dossiers orientés vers le destinataire : ceux qui sont attribués à ce référent".into()
         }
-        (ViewRows::All, _) => "every case routed to the recipient (no scope filter)".into(),
-        (ViewRows::Scope, _) => "only the cases in the recipient's scope: its territory's communes, or, for a social landlord, its own tenants".into(),
+        (ViewRows::All, _) => "tous les dossiers orientés vers le destinataire (sans filtre de périmètre)".into(),
+        (ViewRows::Scope, _) => "seulement les dossiers du périmètre du destinataire : les communes de son territoire ou, pour un bailleur social, ses propres locataires".into(),
     }
 }
 
@@ -180,10 +180,13 @@ fn roles_text(p: &Partner) -> Inline {
 
 fn scope_text(cfg: &Config, p: &Partner) -> Inline {
     if !disclosures(cfg).iter().any(|d| p.has(d.role)) {
-        return vec![t("none (receives no case data)")];
+        return vec![t("aucun (ne reçoit aucune donnée de dossier)")];
     }
     if !p.landlord.is_empty() {
-        return vec![t(format!("own tenants of {}", p.landlord.join(", ")))];
+        return vec![t(format!(
+            "ses propres locataires ({})",
+            p.landlord.join(", ")
+        ))];
     }
     match &p.territory {
         Some(name) => {
@@ -194,49 +197,53 @@ fn scope_text(cfg: &Config, p: &Partner) -> Inline {
                 .map(|t| (t.communes.len(), t.postal_codes.len()))
                 .unwrap_or((0, 0));
             vec![
-                t("territory "),
+                t("territoire "),
                 c(name),
                 t(format!(" ({})", territory_size(communes, codes))),
             ]
         }
-        None => vec![t("no row restriction")],
+        None => vec![t("tous (aucune restriction)")],
     }
 }
 
+/// A count and its noun, French rule: 0 and 1 take the singular.
 fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{n} {}", if n <= 1 { one } else { many })
 }
 
 fn territory_size(communes: usize, postal_codes: usize) -> String {
     let mut s = plural(communes, "commune", "communes");
     if postal_codes > 0 {
         s.push_str(", ");
-        s.push_str(&plural(postal_codes, "postal code", "postal codes"));
+        s.push_str(&plural(postal_codes, "code postal", "codes postaux"));
     }
     s
 }
 
 fn certificate_text(p: &Partner) -> String {
     match &p.certificate {
-        crate::config::CertificateIdentity::Cn(cn) => format!("subject CN = {cn}"),
+        crate::config::CertificateIdentity::Cn(cn) => format!("CN du sujet = {cn}"),
         crate::config::CertificateIdentity::Sha256(h) => {
-            format!("pinned SHA-256 {}…", &h[..h.len().min(16)])
+            format!("empreinte SHA-256 épinglée {}…", &h[..h.len().min(16)])
         }
     }
 }
 
+/// The category of the procedure's data (the CDP, the court events).
+const PROCEDURE: &str = "Procédure d'expulsion";
+
 /// Categories of personal data, with the case fields they hold.
 const CATEGORIES: &[(&str, &[&str])] = &[
-    ("Reference (pseudonymous)", &["token", "ref_cdp"]),
-    ("Identity", &["nom", "prenom"]),
+    ("Référence (pseudonyme)", &["token", "ref_cdp"]),
+    ("Identité", &["nom", "prenom"]),
     (
-        "Contact",
+        "Coordonnées",
         &["adresse", "code_postal", "commune", "telephone", "courriel"],
     ),
-    ("Financial", &["montant_dette", "loyer_mensuel"]),
-    ("Housing (landlord)", &["bailleur_type", "bailleur_nom"]),
+    ("Situation financière", &["montant_dette", "loyer_mensuel"]),
+    ("Logement (bailleur)", &["bailleur_type", "bailleur_nom"]),
     (
-        "Social situation (CAF's enrichment)",
+        "Situation sociale (enrichissement de la CAF)",
         &[
             "allocataire",
             "beneficiaire_alf",
@@ -250,7 +257,7 @@ const CATEGORIES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "Judicial-adjacent (procedure)",
+        PROCEDURE,
         &[
             "date_cdp",
             "commissaire_justice",
@@ -275,7 +282,7 @@ fn disclosed_by(cfg: &Config, field: &str) -> Inline {
         }
     }
     if parts.is_empty() {
-        vec![t("none (held by the gateway only)")]
+        vec![t("aucun (conservé par la seule passerelle)")]
     } else {
         join(parts, ", ")
     }
@@ -285,34 +292,32 @@ fn rule_conditions(cfg: &Config, r: &Rule) -> Inline {
     let mut parts: Vec<Inline> = Vec::new();
     if let Some(bt) = &r.bailleur_type {
         parts.push(vec![t(match bt.as_str() {
-            "social" => "social landlord".to_string(),
-            "prive" => "private landlord".to_string(),
-            other => format!("landlord type {other}"),
+            "social" => "bailleur social".to_string(),
+            "prive" => "bailleur privé".to_string(),
+            other => format!("type de bailleur {other}"),
         })]);
     }
     if let Some(n) = r.enfant_moins_de {
-        parts.push(vec![t(format!("at least one child under {n}"))]);
+        parts.push(vec![t(format!("au moins un enfant de moins de {n} ans"))]);
     }
     if let Some(with) = r.avec_enfants {
-        parts.push(vec![t(if with {
-            "with children"
-        } else {
-            "without children"
-        })]);
+        parts.push(vec![t(if with { "avec enfants" } else { "sans enfant" })]);
     }
     if let Some(alf) = r.beneficiaire_alf {
         parts.push(vec![t(if alf {
-            "receives ALF"
+            "bénéficiaire de l'ALF"
         } else {
-            "does not receive ALF"
+            "non bénéficiaire de l'ALF"
         })]);
     }
     if let Some(n) = r.age_moins_de {
-        parts.push(vec![t(format!("main tenant under {n} at the CDP date"))]);
+        parts.push(vec![t(format!(
+            "locataire en titre de moins de {n} ans à la date du CDP"
+        ))]);
     }
     if let Some(n) = r.age_au_moins {
         parts.push(vec![t(format!(
-            "main tenant aged {n} or over at the CDP date"
+            "locataire en titre de {n} ans ou plus à la date du CDP"
         ))]);
     }
     let territory = |name: &str| -> Inline {
@@ -324,19 +329,19 @@ fn rule_conditions(cfg: &Config, r: &Rule) -> Inline {
         vec![c(name), t(format!(" ({})", territory_size(n, codes)))]
     };
     if let Some(name) = &r.territoire {
-        let mut s = vec![t("dwelling in territory ")];
+        let mut s = vec![t("logement dans le territoire ")];
         s.extend(territory(name));
         parts.push(s);
     }
     if let Some(name) = &r.hors_territoire {
-        let mut s = vec![t("dwelling outside territory ")];
+        let mut s = vec![t("logement hors du territoire ")];
         s.extend(territory(name));
         parts.push(s);
     }
     if parts.is_empty() {
-        vec![t("always (fallback)")]
+        vec![t("toujours (règle par défaut)")]
     } else {
-        join(parts, "; ")
+        join(parts, " ; ")
     }
 }
 
@@ -348,7 +353,7 @@ fn rule_proposal(cfg: &Config, r: &Rule) -> Inline {
         };
     }
     match &r.non_traite {
-        Some(m) => vec![t("not processed: "), c(m)],
+        Some(m) => vec![t("non traité : "), c(m)],
         None => vec![t("—")],
     }
 }
@@ -396,15 +401,18 @@ pub(super) fn shown(p: &std::path::Path) -> String {
 fn key_file(path: Option<&std::path::Path>, data: &std::path::Path, default: &str) -> String {
     match path {
         Some(p) => shown(p),
-        None => format!("{} (generated on first start)", shown(&data.join(default))),
+        None => format!(
+            "{} (générée au premier démarrage)",
+            shown(&data.join(default))
+        ),
     }
 }
 
 fn mib(bytes: u64) -> String {
     if bytes.is_multiple_of(1024 * 1024) {
-        format!("{} MiB", bytes / (1024 * 1024))
+        format!("{} Mio", bytes / (1024 * 1024))
     } else {
-        format!("{bytes} bytes")
+        format!("{bytes} octets")
     }
 }
 
@@ -428,21 +436,21 @@ fn preamble(d: &mut Doc, cfg: &Config, generated_at: &str) {
     let g = &cfg.gateway;
     d.h(
         1,
-        "Registre des activités de traitement — record of processing activities (GDPR art. 30(1))",
+        "Registre des activités de traitement (article 30.1 du RGPD)",
     );
     d.p(vec![
-        b("Processing: "),
-        t("the monthly exchange of commandements de payer (CDP circuit) between the institutions of the CCAPEX, through the passerelle gateway."),
+        b("Traitement : "),
+        t("l'échange mensuel des commandements de payer (circuit CDP) entre les institutions de la CCAPEX, au moyen de la passerelle d'échange sécurisée (logiciel passerelle)."),
     ]);
     d.p(vec![t(format!(
-        "Generated at {generated_at} by passerelle {} from {}, {} and {}.",
+        "Établi le {generated_at} par passerelle {} à partir des fichiers {}, {} et {}.",
         env!("CARGO_PKG_VERSION"),
         shown(&g.path),
         shown(&g.partners_file),
         shown(&g.policy_file)
     ))]);
     d.p(vec![t(
-        "Everything below about disclosures, recipients, rules and security measures is read from those files: it changes when they change. The controller and the legal basis come from passerelle.toml's [register]; the data protection impact assessment and the information notices are not part of the configuration and are for the controller to add.",
+        "Tout ce qui suit sur les données transmises, les destinataires, les règles et les mesures de sécurité est lu dans ces fichiers : le registre change quand ils changent. Le responsable du traitement et la base légale proviennent de la section [register] de passerelle.toml ; l'analyse d'impact relative à la protection des données (AIPD) et les mentions d'information des personnes concernées ne relèvent pas de la configuration et sont à ajouter par le responsable du traitement.",
     )]);
 }
 
@@ -450,21 +458,27 @@ fn preamble(d: &mut Doc, cfg: &Config, generated_at: &str) {
 fn controller_section(d: &mut Doc, cfg: &Config, controller: &str) {
     d.h(
         2,
-        "1. Responsable du traitement — Controller and joint actors",
+        "1. Responsable du traitement et institutions partenaires",
     );
-    d.p(vec![b("Controller: "), t(controller)]);
+    d.p(vec![b("Responsable du traitement : "), t(controller)]);
     match &cfg.gateway.register.legal_basis {
-        Some(basis) => d.p(vec![b("Legal basis: "), t(basis)]),
+        Some(basis) => d.p(vec![b("Base légale : "), t(basis)]),
         None => d.p(vec![
-            b("Legal basis: "),
-            t("not stated in the configuration ([register] legal_basis in passerelle.toml): for the controller to add."),
+            b("Base légale : "),
+            t("non indiquée dans la configuration (legal_basis de la section [register] de passerelle.toml) : à compléter par le responsable du traitement."),
         ]),
     }
     d.p(vec![t(
-        "The institutions taking part in the circuit, as joint actors and recipients (partners.toml):",
+        "Les institutions qui participent au circuit, en tant qu'acteurs associés et destinataires (partners.toml) :",
     )]);
     d.table(
-        &["id", "name", "roles", "rows it may see", "certificate"],
+        &[
+            "identifiant",
+            "nom",
+            "rôles",
+            "dossiers visibles",
+            "certificat",
+        ],
         cfg.partners
             .iter()
             .map(|p| {
@@ -481,10 +495,10 @@ fn controller_section(d: &mut Doc, cfg: &Config, controller: &str) {
     let dpos: Vec<&Arc<Partner>> = cfg.partners.with_role(Role::Dpo).collect();
     if dpos.is_empty() {
         d.p(vec![
-            b("Data protection officer: "),
-            t("no partner holds the "),
+            b("Délégué à la protection des données : "),
+            t("aucun partenaire n'a le rôle "),
             c("dpo"),
-            t(" role; designate one (art. 37) and declare it in partners.toml."),
+            t(" ; en désigner un (article 37) et le déclarer dans partners.toml."),
         ]);
     } else {
         let dpo_views: Vec<Inline> = views_in_order(cfg)
@@ -492,14 +506,14 @@ fn controller_section(d: &mut Doc, cfg: &Config, controller: &str) {
             .filter(|(_, v)| cfg.policy.view_role(v) == Role::Dpo)
             .map(|(k, _)| vec![c(*k)])
             .collect();
-        let mut s = vec![b("Data protection officer: ")];
+        let mut s = vec![b("Délégué à la protection des données : ")];
         s.extend(join(dpos.iter().map(|p| partner_ref(p)).collect(), ", "));
         if dpo_views.is_empty() {
             s.push(t(
-                ". Reviews who accessed what in the audit log; no view gives it case content.",
+                ". Contrôle dans le journal des accès qui a consulté quelles données ; aucune vue ne lui transmet le contenu des dossiers.",
             ));
         } else {
-            s.push(t(". Reviews the audit log; receives the views "));
+            s.push(t(". Contrôle le journal des accès ; reçoit les vues "));
             s.extend(join(dpo_views, ", "));
             s.push(t("."));
         }
@@ -509,22 +523,22 @@ fn controller_section(d: &mut Doc, cfg: &Config, controller: &str) {
 
 /// Section 2: the purposes, then one subsection per view and one for the agenda.
 fn purposes_section(d: &mut Doc, cfg: &Config) {
-    d.h(2, "2. Finalités — Purposes");
+    d.h(2, "2. Finalités");
     d.p(vec![t(format!(
-        "Early prevention of rental evictions: every commandement de payer served to a tenant of the territory leads to a contact from one identified social referent before the case reaches court (the legal delay between the CDP and a possible summons is {} days), under the departmental commission for the coordination of eviction-prevention actions (CCAPEX).",
-        cfg.policy.legal_delay_days
+        "Prévention précoce des expulsions locatives : chaque commandement de payer délivré à un locataire du territoire donne lieu à une prise de contact par un référent social identifié avant que l'affaire n'arrive devant le juge (le délai légal entre le CDP et une éventuelle assignation est de {}), sous l'égide de la commission de coordination des actions de prévention des expulsions locatives (CCAPEX).",
+        plural(cfg.policy.legal_delay_days as usize, "jour", "jours")
     ))]);
     d.list(vec![
-        vec![t("receiving the month's list of CDPs from the CCAPEX secretariat (role "), c("source"), t(");")],
-        vec![t("completing each case with the household's CAF situation (role "), c("enricher"), t(");")],
-        vec![t("the monthly concertation: each member checks whether it already follows the household, and a referent is designated (roles "), c("member"), t(", "), c("secretariat"), t(");")],
-        vec![t("contact and accompaniment of the household by the designated referent (role "), c("referent"), t(");")],
-        vec![t("aggregate figures for the CCAPEX (role "), c("secretariat"), t(");")],
-        vec![t("la réception de l'export mensuel d'EXPLOC (les étapes des procédures d'expulsion enregistrées par la préfecture) par le secrétariat de la CCAPEX (rôle "), c("source"), t("), leur rattachement pseudonyme aux CDP du circuit, l'information du référent avant l'audience et la mesure de la judiciarisation des ménages selon leur parcours (rôles "), c("referent"), t(", "), c("secretariat"), t(");")],
-        vec![t("review of accesses by the data protection officer (role "), c("dpo"), t(").")],
+        vec![t("la réception de la liste mensuelle des CDP transmise par le secrétariat de la CCAPEX (rôle "), c("source"), t(") ;")],
+        vec![t("l'enrichissement de chaque dossier par la situation du ménage connue de la CAF (rôle "), c("enricher"), t(") ;")],
+        vec![t("la concertation mensuelle : chaque membre indique s'il suit déjà le ménage, et un référent est désigné (rôles "), c("member"), t(", "), c("secretariat"), t(") ;")],
+        vec![t("la prise de contact avec le ménage et son accompagnement par le référent désigné (rôle "), c("referent"), t(") ;")],
+        vec![t("les statistiques agrégées destinées à la CCAPEX (rôle "), c("secretariat"), t(") ;")],
+        vec![t("la réception de l'export mensuel d'EXPLOC (les étapes des procédures d'expulsion enregistrées par la préfecture) par le secrétariat de la CCAPEX (rôle "), c("source"), t("), leur rattachement pseudonyme aux CDP du circuit, l'information du référent avant l'audience et la mesure de la judiciarisation des ménages selon leur parcours (rôles "), c("referent"), t(", "), c("secretariat"), t(") ;")],
+        vec![t("le contrôle des accès par le délégué à la protection des données (rôle "), c("dpo"), t(").")],
     ]);
     d.p(vec![t(
-        "Each file the gateway produces follows a view of policy.toml; each field a view discloses is there for the purpose stated below (art. 5(1)(b) and (c)).",
+        "Chaque fichier produit par la passerelle suit une vue de policy.toml ; chaque champ qu'une vue transmet l'est pour la finalité indiquée ci-dessous (article 5.1, points b et c, du RGPD).",
     )]);
     for (kind, view) in views_in_order(cfg) {
         view_subsection(d, cfg, kind, view);
@@ -593,25 +607,28 @@ fn procedures_subsection(d: &mut Doc, cfg: &Config) {
     d.p(to);
 }
 
+/// The heads of a view's (or the agenda's) table of fields.
+const FIELD_HEAD: [&str; 4] = ["champ", "finalité", "transformation", "destinataires"];
+
 /// One view: what it is for, who receives it, which rows, and each field
 /// with its purpose.
 fn view_subsection(d: &mut Doc, cfg: &Config, kind: &str, view: &View) {
     let role = cfg.policy.view_role(view);
     let recipients = view_recipients(cfg, view);
-    d.h(3, format!("View {kind}"));
+    d.h(3, format!("Vue {kind}"));
     d.p(vec![t(&view.description)]);
-    let mut to = vec![b("Sent to: "), t("role "), c(role.as_str()), t(" — ")];
+    let mut to = vec![b("Transmise à : "), t("rôle "), c(role.as_str()), t(" — ")];
     to.extend(join(
         recipients.iter().map(|p| partner_ref(p)).collect(),
         ", ",
     ));
     to.push(t(". "));
-    to.push(b("Rows: "));
+    to.push(b("Dossiers : "));
     to.push(t(format!("{}.", rows_text(kind, view.rows))));
     d.p(to);
     let who = join(recipients.iter().map(|p| partner_ref(p)).collect(), ", ");
     d.table(
-        &["field", "purpose", "transform", "recipients"],
+        &FIELD_HEAD,
         view.fields
             .iter()
             .map(|f| {
@@ -635,12 +652,14 @@ fn agenda_subsection(d: &mut Doc, cfg: &Config) {
     }
     d.h(
         3,
-        "Concertation agenda and deadline alerts (read through the API)",
+        "Ordre du jour de la concertation et alertes d'échéance (consultés au moyen de l'API)",
     );
     let mut to = vec![
-        t("Not a file: the secretariat reads them to run the monthly concertation. "),
-        b("Read by: "),
-        t("role "),
+        t(
+            "Il ne s'agit pas d'un fichier : le secrétariat les consulte pour conduire la concertation mensuelle. ",
+        ),
+        b("Consultés par : "),
+        t("rôle "),
         c("secretariat"),
         t(" — "),
     ];
@@ -649,8 +668,10 @@ fn agenda_subsection(d: &mut Doc, cfg: &Config) {
         ", ",
     ));
     to.push(t(". "));
-    to.push(b("Rows: "));
-    to.push(t("the cases awaiting a referent or a first contact."));
+    to.push(b("Dossiers : "));
+    to.push(t(
+        "les dossiers en attente d'un référent ou d'un premier contact.",
+    ));
     d.p(to);
     let who = join(secretariat.iter().map(|p| partner_ref(p)).collect(), ", ");
     let mut rows: Vec<Vec<Inline>> = AGENDA
@@ -665,12 +686,12 @@ fn agenda_subsection(d: &mut Doc, cfg: &Config) {
         })
         .collect();
     rows.push(vec![
-        vec![t("proposed referent and its reason")],
-        vec![t("designate a referent at the concertation (section 8)")],
+        vec![t("référent proposé et motif de la proposition")],
+        vec![t("désigner un référent en concertation (section 8)")],
         vec![t(transform_text(Transform::Clear))],
         who,
     ]);
-    d.table(&["field", "purpose", "transform", "recipients"], rows);
+    d.table(&FIELD_HEAD, rows);
 }
 
 /// Section 3: who the data is about, and each category's fields with the channels
@@ -678,13 +699,13 @@ fn agenda_subsection(d: &mut Doc, cfg: &Config) {
 fn categories_section(d: &mut Doc, cfg: &Config) {
     d.h(
         2,
-        "3. Personnes concernées et catégories de données — Data subjects and categories of personal data",
+        "3. Catégories de personnes concernées et catégories de données",
     );
     d.list(vec![
-        vec![t("tenants served a commandement de payer, as listed by the CCAPEX secretariat (main tenant: identity, contact, debt);")],
-        vec![t("the other members of their household, only as counts (adults, children) and the ages of the children;")],
-        vec![t("landlords, by name (a private landlord may be a natural person), and the commissaire de justice who served the CDP;")],
-        vec![t("the partners' staff, only through their institution's certificate identity in the audit log.")],
+        vec![t("les locataires ayant reçu un commandement de payer, tels qu'ils figurent sur la liste du secrétariat de la CCAPEX (locataire en titre : identité, coordonnées, dette) ;")],
+        vec![t("les autres membres de leur ménage, seulement par leur nombre (adultes, enfants) et l'âge des enfants ;")],
+        vec![t("les bailleurs, par leur nom (un bailleur privé peut être une personne physique), et le commissaire de justice qui a délivré le CDP ;")],
+        vec![t("les agents des partenaires, seulement par l'identité du certificat de leur institution dans le journal des accès.")],
     ]);
     let mut rows = Vec::new();
     for (cat, fields) in CATEGORIES {
@@ -699,31 +720,31 @@ fn categories_section(d: &mut Doc, cfg: &Config) {
         .collect();
     for f in disclosed_fields(cfg) {
         if !known.contains(&f) {
-            rows.push(vec![vec![t("Other")], vec![c(f)], disclosed_by(cfg, f)]);
+            rows.push(vec![vec![t("Autre")], vec![c(f)], disclosed_by(cfg, f)]);
         }
     }
     rows.push(vec![
-        vec![t("Judicial-adjacent (procedure)")],
-        vec![t("court events in the referents' follow-up returns (assignation, audience, résiliation du bail, commandement de quitter les lieux, expulsion)")],
-        vec![t("none (aggregate figures only)")],
+        vec![t(PROCEDURE)],
+        vec![t("événements judiciaires des retours de suivi des référents (assignation, audience, résiliation du bail, commandement de quitter les lieux, expulsion)")],
+        vec![t("aucun (statistiques agrégées seulement)")],
     ]);
-    d.table(&["category", "field", "disclosed by"], rows);
+    d.table(&["catégorie", "champ", "transmis par"], rows);
     d.p(vec![t(
-        "No special category of data (art. 9) and no data on criminal convictions (art. 10) is collected; debts, benefits and family situation of households at risk of eviction are nevertheless highly personal data concerning vulnerable persons.",
+        "Aucune catégorie particulière de données (article 9) ni aucune donnée relative aux condamnations pénales et aux infractions (article 10) n'est collectée ; les dettes, les prestations et la situation familiale de ménages menacés d'expulsion sont néanmoins des données à caractère hautement personnel concernant des personnes vulnérables.",
     )]);
 }
 
 /// Section 4: the matrix of fields by partner, naming the channels.
 fn recipients_section(d: &mut Doc, cfg: &Config) {
     let partners: Vec<&Arc<Partner>> = cfg.partners.iter().collect();
-    d.h(2, "4. Destinataires — Recipients per field");
+    d.h(2, "4. Destinataires par champ");
     d.p(vec![
-        t("A mark means that at least one view's files, or the concertation agenda ("),
+        t("Une coche signifie que les fichiers d'au moins une vue, ou l'ordre du jour de la concertation ("),
         c("agenda"),
-        t(", read through the API by the secretariat), give the field to that partner; the channels are named. Row scopes (section 2) further limit which households each partner sees."),
+        t(", consulté par le secrétariat au moyen de l'API), transmettent le champ à ce partenaire ; les canaux sont nommés. Les périmètres (section 2) limitent en outre les ménages que voit chaque partenaire."),
     ]);
     let channels = disclosures(cfg);
-    let mut head: Vec<String> = vec!["field".into()];
+    let mut head: Vec<String> = vec!["champ".into()];
     head.extend(partners.iter().map(|p| p.id.to_string()));
     let head_refs: Vec<&str> = head.iter().map(String::as_str).collect();
     let mut matrix = Vec::new();
@@ -752,55 +773,60 @@ fn recipients_section(d: &mut Doc, cfg: &Config) {
         .map(|p| partner_ref(p))
         .collect();
     if !none.is_empty() {
-        let mut s = vec![t("Receive no case data from the gateway: ")];
+        let mut s = vec![t(
+            "Aucune donnée de dossier n'est transmise par la passerelle à : ",
+        )];
         s.extend(join(none, ", "));
         s.push(t("."));
         d.p(s);
     }
     d.p(vec![
-        t("Besides these fields: the agenda also shows the secretariat the proposed referent with the reason of the rule that gave it (section 8), which reveals the criteria that held (children, ALF, age, landlord type), the referent already known and the decisions; partners with the "),
+        t("En dehors de ces champs : l'ordre du jour montre aussi au secrétariat le référent proposé avec le motif de la règle qui l'a donné (section 8), ce qui révèle les critères remplis (enfants, ALF, âge, type de bailleur), le référent déjà connu et les décisions ; les partenaires ayant le rôle "),
         c("secretariat"),
-        t(" or "),
+        t(" ou "),
         c("dpo"),
-        t(" role read aggregate figures; the "),
+        t(" consultent des statistiques agrégées ; le rôle "),
         c("dpo"),
-        t(" role reads the audit log, where households appear only by keyed references. The "),
+        t(" consulte le journal des accès, où les ménages n'apparaissent que par des références à clé. Le rôle "),
         c("source"),
-        t(" sends the lists and reads back their receipts."),
+        t(" dépose les listes et en consulte les récépissés."),
     ]);
 }
 
 /// Section 5: no transfer outside the EU.
 fn transfers_section(d: &mut Doc) {
-    d.h(
-        2,
-        "5. Transferts hors de l'Union européenne — Transfers outside the EU",
-    );
+    d.h(2, "5. Transferts hors de l'Union européenne");
     d.p(vec![t(
-        "None. Files go only to the partners listed in section 1; no recipient is a third country or an international organisation.",
+        "Aucun. Les fichiers ne sont transmis qu'aux partenaires énumérés à la section 1 ; aucun destinataire n'est un pays tiers ni une organisation internationale.",
     )]);
+}
+
+/// A number of days, in words.
+fn days(n: impl Into<u64>) -> String {
+    let n: u64 = n.into();
+    plural(usize::try_from(n).unwrap_or(usize::MAX), "jour", "jours")
 }
 
 /// Section 6: the retention periods given.
 fn retention_section(d: &mut Doc, ret: &Retention) {
-    d.h(2, "6. Durées de conservation — Retention periods");
+    d.h(2, "6. Durées de conservation");
     d.table(
-        &["data", "kept for"],
+        &["données", "durée de conservation"],
         vec![
             vec![
-                vec![t("cases (sealed personal fields, enrichment, decisions)")],
-                vec![t(format!("{} months after the case is closed", ret.cases_months_after_closure))],
+                vec![t("dossiers (champs personnels scellés, enrichissement, décisions)")],
+                vec![t(format!("{} mois après la clôture du dossier", ret.cases_months_after_closure))],
             ],
             vec![
-                vec![t("outbox files (age ciphertext to their recipient)")],
+                vec![t("fichiers mis à disposition (chiffrés avec age pour leur destinataire)")],
                 vec![t(format!(
-                    "{} days after the recipient's acknowledgement, {} days at most after production",
-                    ret.outbox_days_after_ack, ret.outbox_max_days
+                    "{} après l'accusé de réception du destinataire, {} au plus après leur production",
+                    days(ret.outbox_days_after_ack), days(ret.outbox_max_days)
                 ))],
             ],
             vec![
-                vec![t("partners' returns (enrichment, referent, follow-up)")],
-                vec![t(format!("{} days", ret.returns_days))],
+                vec![t("retours des partenaires (enrichissement, référent, suivi)")],
+                vec![t(days(ret.returns_days))],
             ],
             vec![
                 vec![t("étapes de procédure reçues d'EXPLOC")],
@@ -810,10 +836,10 @@ fn retention_section(d: &mut Doc, ret: &Retention) {
                 ))],
             ],
             vec![
-                vec![t("audit log entries")],
+                vec![t("entrées du journal des accès")],
                 vec![t(format!(
-                    "{} days (the leaf hashes of removed entries are kept, so signed checkpoints stay verifiable)",
-                    ret.audit_days
+                    "{} (les empreintes des entrées supprimées sont conservées, de sorte que les points de contrôle signés restent vérifiables)",
+                    days(ret.audit_days)
                 ))],
             ],
         ],
@@ -823,37 +849,37 @@ fn retention_section(d: &mut Doc, ret: &Retention) {
 /// Section 7: the security measures, each read from the configuration in force.
 fn security_section(d: &mut Doc, cfg: &Config) {
     let g = &cfg.gateway;
-    d.h(2, "7. Mesures de sécurité — Security measures (art. 32)");
+    d.h(2, "7. Mesures de sécurité (article 32)");
     let crls: Vec<String> = g.tls.crl.iter().map(|p| shown(p)).collect();
     let s = &g.server;
     let l = &g.limits;
     let database = match &g.storage.database_url {
         Some(u) if u.starts_with("postgres") => {
-            "PostgreSQL (connection string not shown)".to_string()
+            "PostgreSQL (chaîne de connexion non affichée)".to_string()
         }
-        Some(_) => "the configured database (connection string not shown)".to_string(),
-        None => format!("SQLite in {}", shown(&g.storage.data)),
+        Some(_) => "la base de données configurée (chaîne de connexion non affichée)".to_string(),
+        None => format!("SQLite, dans le dossier {}", shown(&g.storage.data)),
     };
     d.list(vec![
         vec![
-            b("Mutual TLS: "),
+            b("TLS mutuel : "),
             t(format!(
-                "every connection must present a client certificate issued by the partner CA {}, checked against {}; partners are matched by subject CN or pinned SHA-256 fingerprint. Server certificate: {}.",
+                "toute connexion doit présenter un certificat client délivré par l'autorité de certification des partenaires {} ; {} ; les partenaires sont reconnus par le CN du sujet ou par une empreinte SHA-256 épinglée. Certificat du serveur : {}.",
                 shown(&g.tls.ca),
-                if crls.is_empty() {
-                    "no certificate revocation list (none configured)".to_string()
-                } else {
-                    format!("the revocation lists {}", crls.join(", "))
+                match crls.len() {
+                    0 => "aucune liste de révocation de certificats n'est configurée".to_string(),
+                    1 => format!("révocation vérifiée avec la liste {}", crls[0]),
+                    _ => format!("révocation vérifiée avec les listes {}", crls.join(", ")),
                 },
                 shown(&g.tls.cert)
             )),
         ],
         {
             let mut v = vec![
-                b("Protocols and suites: "),
+                b("Protocoles et suites : "),
                 t(format!(
-                    "{} only, forward-secret AEAD cipher suites: ",
-                    versions().join(" and ")
+                    "{} seulement, suites cryptographiques AEAD à confidentialité persistante : ",
+                    versions().join(" et ")
                 )),
             ];
             v.extend(join(suites().into_iter().map(|s| vec![c(s)]).collect(), ", "));
@@ -861,9 +887,9 @@ fn security_section(d: &mut Doc, cfg: &Config) {
             v
         },
         vec![
-            b("Connection bounds: "),
+            b("Limites de connexion : "),
             t(format!(
-                "handshake within {} s, headers within {} s, whole request within {} s; at most {} connections at once; {} new connections per second per source address (burst {}) before authentication.",
+                "négociation TLS en {} s au plus, en-têtes en {} s, requête complète en {} s ; au plus {} connexions simultanées ; {} nouvelles connexions par seconde et par adresse source (rafale de {}) avant authentification.",
                 s.handshake_timeout_secs,
                 s.header_timeout_secs,
                 s.request_timeout_secs,
@@ -874,35 +900,35 @@ fn security_section(d: &mut Doc, cfg: &Config) {
         ],
         scopes_measure(cfg),
         vec![
-            b("Minimisation: "),
-            t("each file holds only the fields of its view (section 2); amounts and dates may be banded or reduced to the month."),
+            b("Minimisation : "),
+            t("chaque fichier ne contient que les champs de sa vue (section 2) ; les montants et les dates peuvent être ramenés à une tranche ou au mois."),
         ],
         vec![
-            b("Pseudonymisation: "),
-            t("partners quote cases by keyed tokens (HMAC-SHA-256, one key per partner derived by HKDF from the root key), so two partners' tokens for one case cannot be linked without the root key; the same household is recognised across months by an internal household token (keyed hash of normalised surname, first name and postal code) never shown to partners; the audit log names households only by keyed references. Root key: "),
+            b("Pseudonymisation : "),
+            t("les partenaires désignent les dossiers par des jetons à clé (HMAC-SHA-256, une clé par partenaire dérivée de la clé racine par HKDF), de sorte que les jetons de deux partenaires pour un même dossier ne peuvent être rapprochés sans la clé racine ; un même ménage est reconnu d'un mois à l'autre par un jeton de ménage interne (empreinte à clé du nom, du prénom et du code postal normalisés), jamais montré aux partenaires ; le journal des accès ne désigne les ménages que par des références à clé. Clé racine : "),
             t(key_file(g.pseudonymisation_key.as_deref(), &g.storage.data, "pseudonymisation.key")),
             t("."),
         ],
         vec![
-            b("Sealing at rest: "),
+            b("Chiffrement au repos : "),
             t(format!(
-                "personal fields are sealed with XChaCha20-Poly1305 under a key derived from the root key and bound to the record; only ids, tokens, the CDP date, the postal code and the landlord type are stored in clear. Database: {database}."
+                "les champs personnels sont scellés avec XChaCha20-Poly1305 sous une clé dérivée de la clé racine et liée à l'enregistrement ; seuls les identifiants, les jetons, la date du CDP, le code postal et le type de bailleur sont conservés en clair. Base de données : {database}."
             )),
         ],
         outbox_measure(cfg),
         vec![
-            b("Audit log: "),
+            b("Journal des accès : "),
             t(format!(
-                "every request, file produced, download and acknowledgement is logged; the log is append-only (database triggers refuse updates and deletions), numbered without gaps, hashed into a Merkle tree (RFC 6962) with checkpoints signed every {} s under the origin \"{}\". Signing key: {}.",
+                "chaque requête, fichier produit, téléchargement et accusé de réception est journalisé ; le journal n'admet que des ajouts (des déclencheurs de la base de données refusent les modifications et les suppressions), est numéroté sans lacune et haché en arbre de Merkle (RFC 6962), avec des points de contrôle signés toutes les {} s sous l'origine « {} ». Clé de signature : {}.",
                 g.audit.checkpoint_interval_secs,
                 g.audit.origin,
                 key_file(g.audit_signing_key.as_deref(), &g.storage.data, "audit-signing.key")
             )),
         ],
         vec![
-            b("Rate limits and input bounds: "),
+            b("Limites de débit et de volume : "),
             t(format!(
-                "{} requests per minute per partner (burst {}); request bodies up to {}, at most {} rows, {} characters per cell, XLSX decompressed up to {}.",
+                "{} requêtes par minute et par partenaire (rafale de {}) ; corps de requête jusqu'à {}, au plus {} lignes, {} caractères par cellule, XLSX décompressé jusqu'à {}.",
                 l.requests_per_minute,
                 l.burst,
                 mib(l.max_body_bytes as u64),
@@ -912,9 +938,9 @@ fn security_section(d: &mut Doc, cfg: &Config) {
             )),
         ],
         vec![
-            b("Key files: "),
+            b("Fichiers de clés : "),
             t(format!(
-                "the root key, the gateway's age identity ({}), the audit signing key and the TLS key ({}) are files of mode 0600, never in the database; a secret file readable by others is tightened or refused.",
+                "la clé racine, l'identité age de la passerelle ({}), la clé de signature du journal et la clé TLS ({}) sont des fichiers en mode 0600, jamais en base de données ; un fichier secret lisible par d'autres utilisateurs voit ses droits restreints, ou est refusé.",
                 key_file(g.age_identity.as_deref(), &g.storage.data, "gateway.agekey"),
                 shown(&g.tls.key)
             )),
@@ -943,24 +969,24 @@ fn scopes_measure(cfg: &Config) -> Inline {
         .partners
         .iter()
         .filter(|p| !p.landlord.is_empty())
-        .map(|p| vec![c(&p.id), t(format!(": {}", p.landlord.join(", ")))])
+        .map(|p| vec![c(&p.id), t(format!(" : {}", p.landlord.join(", ")))])
         .collect();
     let mut scopes = vec![
-        b("Roles and scopes: "),
+        b("Rôles et périmètres : "),
         t(
-            "each route checks the partner's roles (section 1); concertation rows are limited to the partner's territory — ",
+            "chaque route vérifie les rôles du partenaire (section 1) ; les dossiers de concertation sont limités au territoire du partenaire — ",
         ),
     ];
     scopes.extend(if territories.is_empty() {
-        vec![t("none declared")]
+        vec![t("aucun n'est déclaré")]
     } else {
         join(territories, ", ")
     });
-    scopes.push(t(" — or to a social landlord's own tenants — "));
+    scopes.push(t(" — ou aux propres locataires d'un bailleur social — "));
     scopes.extend(if landlords.is_empty() {
-        vec![t("none declared")]
+        vec![t("aucun n'est déclaré")]
     } else {
-        join(landlords, "; ")
+        join(landlords, " ; ")
     });
     scopes.push(t("."));
     scopes
@@ -973,17 +999,22 @@ fn outbox_measure(cfg: &Config) -> Inline {
         .partners
         .iter()
         .filter(|p| !p.recipients.is_empty())
-        .map(|p| vec![c(&p.id), t(format!(" ({})", p.recipients.len()))])
+        .map(|p| {
+            vec![
+                c(&p.id),
+                t(format!(" ({})", plural(p.recipients.len(), "clé", "clés"))),
+            ]
+        })
         .collect();
     let mut outbox = vec![
-        b("Files encrypted to their recipient: "),
+        b("Fichiers chiffrés pour leur destinataire : "),
         t(
-            "every file produced is stored and served only as age ciphertext (X25519) to the partner's own recipients — ",
+            "chaque fichier produit n'est conservé et servi que chiffré avec age (X25519) pour les clés du partenaire destinataire — ",
         ),
     ];
     outbox.extend(join(recipients, ", "));
     outbox.push(t(
-        "; CSV and XLSX cells are written so that no spreadsheet evaluates them as formulas.",
+        " ; les cellules CSV et XLSX sont écrites de sorte qu'aucun tableur ne les évalue comme des formules.",
     ));
     outbox
 }
@@ -992,13 +1023,13 @@ fn outbox_measure(cfg: &Config) -> Inline {
 fn attribution_section(d: &mut Doc, cfg: &Config) {
     d.h(
         2,
-        "8. Logique de l'attribution — Logic involved in the referent proposal (art. 13(2)(f), 14(2)(g))",
+        "8. Logique de la proposition de référent (articles 13.2.f et 14.2.g)",
     );
     d.p(vec![t(
-        "For each household, the gateway proposes a referent to the monthly concertation, which decides: the proposal is no decision based solely on automated processing (art. 22). A household already followed (a member reports knowing a referent, or a referent was designated for an earlier CDP of the same household) is proposed to that referent. Otherwise the rules below are tried in order and the first whose conditions all hold gives the proposal; a rule needing a missing fact (no birth date, no enrichment yet) stops the search, with no proposal and the missing fact named.",
+        "Pour chaque ménage, la passerelle propose un référent à la concertation mensuelle, qui décide : la proposition n'est pas une décision fondée exclusivement sur un traitement automatisé (article 22). Un ménage déjà suivi (un membre indique lui connaître un référent, ou un référent a été désigné pour un CDP antérieur du même ménage) est proposé à ce référent. Sinon, les règles ci-dessous sont examinées dans l'ordre et la première dont toutes les conditions sont remplies donne la proposition ; une règle qui a besoin d'une donnée manquante (pas de date de naissance, pas encore d'enrichissement) arrête la recherche, sans proposition, et la donnée manquante est indiquée.",
     )]);
     d.table(
-        &["#", "conditions", "proposal", "reason"],
+        &["n°", "conditions", "proposition", "motif"],
         cfg.policy
             .attribution
             .iter()
@@ -1015,7 +1046,7 @@ fn attribution_section(d: &mut Doc, cfg: &Config) {
     );
     if cfg.policy.attribution.is_empty() {
         d.p(vec![t(
-            "No attribution rule is configured: the concertation designates every referent.",
+            "Aucune règle d'attribution n'est configurée : la concertation désigne chaque référent.",
         )]);
     }
 }

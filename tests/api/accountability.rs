@@ -613,6 +613,12 @@ async fn the_dpo_report_and_register_come_from_the_command_line(db: Db) {
         register.contains("EXPLOC") && register.contains("<code>procedure</code>"),
         "the record names the procedure events and their file"
     );
+    assert!(
+        register.contains("<html lang=\"fr\">")
+            && register.contains("<h1>Registre des activités de traitement")
+            && register.contains("<h2>4. Destinataires par champ</h2>"),
+        "the record is in French: {register}"
+    );
     app.stop().await;
 }
 both!(the_dpo_report_and_register_come_from_the_command_line);

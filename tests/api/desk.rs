@@ -640,6 +640,15 @@ async fn members_and_referents_work_in_the_console(db: Db) {
     assert_eq!(record.status, 200, "{}", record.body);
     assert!(record.body.contains("concertation"), "{}", record.body);
     assert!(
+        record.body.contains("<h2>2. Finalités</h2>")
+            && record.body.contains("<h3>Vue dossier</h3>")
+            && record
+                .body
+                .contains("téléphoner au locataire et lui proposer un rendez-vous"),
+        "the record in French, with the policy's purposes: {}",
+        record.body
+    );
+    assert!(
         record.body.contains("Préfecture de la Vendée")
             && record.body.contains("décret n° 2015-1384"),
         "the controller and the legal basis come from the configuration: {}",
