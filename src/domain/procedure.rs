@@ -35,13 +35,16 @@ vocabulary! {
 impl Etape {
     /// Reads a step as EXPLOC's export writes it: case, accents, spaces
     /// and punctuation ignored, as for headers (`Jugement résiliation` is
-    /// `jugement_resiliation`).
+    /// `jugement_resiliation`); its French label in words is read too
+    /// (`Commandement de quitter les lieux`).
     pub fn parse_loose(s: &str) -> Result<Etape, String> {
         let key = super::header_key(s);
         Self::ALL
             .iter()
             .copied()
-            .find(|e| super::header_key(e.as_str()) == key)
+            .find(|e| {
+                super::header_key(e.as_str()) == key || super::header_key(e.label_fr()) == key
+            })
             .ok_or_else(|| {
                 Self::parse(s)
                     .err()
@@ -65,6 +68,13 @@ mod tests {
             Ok(Etape::JugementResiliation)
         );
         assert_eq!(Etape::parse_loose(" ASSIGNATION "), Ok(Etape::Assignation));
+        for e in Etape::ALL {
+            assert_eq!(Etape::parse_loose(e.label_fr()), Ok(*e), "{}", e.label_fr());
+        }
+        assert_eq!(
+            Etape::parse_loose("Commandement de quitter les lieux"),
+            Ok(Etape::CommandementQuitter)
+        );
         assert_eq!(Etape::parse_loose("Désistement"), Ok(Etape::Desistement));
         let e = Etape::parse_loose("audiance").unwrap_err();
         assert!(
