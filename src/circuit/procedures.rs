@@ -136,6 +136,7 @@ pub async fn accept_procedures(
     for row in &rows {
         let identity = event_identity(row);
         let keys = app.pseudo.lookup_keys(EVENT, &identity);
+        let event_key = app.pseudo.lookup_key(EVENT, &identity);
         let household = household_identity(&row.nom, &row.prenom, row.code_postal.as_ref());
         // The household named, under the reference its case carries when
         // the event is linked to one (its key version's), else today's.
@@ -201,7 +202,7 @@ pub async fn accept_procedures(
                 event_id,
                 procedures_id: procedures_id.clone(),
                 line: row.line as i64,
-                event_key: app.pseudo.lookup_key(EVENT, &event_identity(row)),
+                event_key,
                 case_id: case.map(|c| c.case_id),
                 etape: row.etape.as_str().to_owned(),
                 date_etape: row.date_etape.to_string(),

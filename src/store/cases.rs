@@ -103,14 +103,14 @@ pub struct StoredCase {
     pub key_version: u32,
 }
 
-fn state(s: String) -> Result<CaseState, StoreError> {
+pub(super) fn state(s: String) -> Result<CaseState, StoreError> {
     CaseState::parse(&s).ok_or(StoreError::Invalid {
         column: "cases.state",
         value: s,
     })
 }
 
-fn key_version(v: i64) -> u32 {
+pub(super) fn key_version(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(1)
 }
 

@@ -227,7 +227,7 @@ fn candidate(r: &sqlx::any::AnyRow) -> Result<Candidate, StoreError> {
     Ok(Candidate {
         case_id: CaseId::from_stored(r.try_get(0)?),
         date_cdp: r.try_get(1)?,
-        key_version: u32::try_from(r.try_get::<i64, _>(2)?).unwrap_or(1),
+        key_version: super::cases::key_version(r.try_get(2)?),
         subject: r.try_get(3)?,
         referent: r.try_get(4)?,
     })
@@ -289,7 +289,7 @@ pub async fn cases_without_ref_key(
         .map(|r| {
             Ok((
                 CaseId::from_stored(r.try_get(0)?),
-                u32::try_from(r.try_get::<i64, _>(1)?).unwrap_or(1),
+                super::cases::key_version(r.try_get(1)?),
                 r.try_get(2)?,
             ))
         })
@@ -405,17 +405,13 @@ pub async fn hearings_between(
     .await?;
     rows.iter()
         .map(|r| {
-            let state: String = r.try_get(3)?;
             Ok(Hearing {
                 case_id: CaseId::from_stored(r.try_get(0)?),
                 date_cdp: r.try_get(1)?,
                 date_audience: r.try_get(2)?,
-                state: CaseState::parse(&state).ok_or(StoreError::Invalid {
-                    column: "cases.state",
-                    value: state,
-                })?,
+                state: super::cases::state(r.try_get(3)?)?,
                 referent: r.try_get(4)?,
-                key_version: u32::try_from(r.try_get::<i64, _>(5)?).unwrap_or(1),
+                key_version: super::cases::key_version(r.try_get(5)?),
             })
         })
         .collect()

@@ -338,15 +338,11 @@ async fn every_console_page_renders_in_chromium_and_passes_axe() {
         ));
     }
     explo.push_str("EXP-1,jugement_delais,2026-10-20,X,Y,1 rue,85100,Olonne,,CDP-202609-00001\n");
-    let r = ddets
-        .http()
-        .post(ddets.url("/v1/procedures?period=2026-10"))
-        .header("content-type", "text/csv")
-        .body(explo)
-        .send()
+    let (status, r) = ddets
+        .push_procedures("2026-10", "text/csv", explo.as_bytes().to_vec())
         .await
         .unwrap();
-    assert_eq!(r.status(), 201);
+    assert_eq!(status, 201, "{r}");
 
     check_pages(
         &tools,

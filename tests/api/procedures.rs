@@ -14,16 +14,9 @@ const EXPLOC_HEAD: &str =
     "Réf procédure;Étape;Date étape;Nom;Prénom;Adresse;Code postal;Commune;Date audience;Réf CDP\n";
 
 async fn push_procedures(c: &GatewayClient, period: &str, body: &str) -> (u16, Value) {
-    let r = c
-        .http()
-        .post(c.url(&format!("/v1/procedures?period={period}")))
-        .header("content-type", "text/csv")
-        .body(body.as_bytes().to_vec())
-        .send()
+    c.push_procedures(period, "text/csv", body.as_bytes().to_vec())
         .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+        .unwrap()
 }
 
 /// Every waiting file of `kind` for `id`, decrypted (with the `age` CLI
@@ -412,19 +405,14 @@ async fn events_linked_to_the_right_case_reach_its_referent_and_the_alerts(db: D
         }
         wb.save_to_buffer().unwrap()
     };
-    let resp = ddets
-        .http()
-        .post(ddets.url("/v1/procedures?period=2026-12"))
-        .header(
-            "content-type",
+    let (status, r) = ddets
+        .push_procedures(
+            "2026-12",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            dec,
         )
-        .body(dec)
-        .send()
         .await
         .unwrap();
-    let status = resp.status().as_u16();
-    let r: Value = resp.json().await.unwrap();
     assert_eq!(status, 201, "{r}");
     assert_eq!(
         (&r["linked"], &r["unlinked"], &r["repeated"]),

@@ -864,15 +864,11 @@ async fn the_files_the_gateway_writes_follow_their_schemas(db: Db) {
     let explo = "ref_procedure,etape,date_etape,nom,prenom,adresse,code_postal,commune,date_audience\n\
                  E-1,assignation,2026-11-04,Martin,Zoé,1 rue Travot,85100,Les Sables,2026-12-15\n\
                  E-2,jugement_delais,2026-11-05,Petit,Loïc,2 rue Travot,85100,Les Sables,\n";
-    let r = ddets
-        .http()
-        .post(ddets.url("/v1/procedures?period=2026-11"))
-        .header("content-type", "text/csv")
-        .body(explo)
-        .send()
+    let (status, r) = ddets
+        .push_procedures("2026-11", "text/csv", explo.as_bytes().to_vec())
         .await
         .unwrap();
-    assert_eq!(r.status(), 201);
+    assert_eq!(status, 201, "{r}");
     for referent in ["mdsf", "ccas-sables"] {
         note(check_files(&app, referent).await);
     }
